@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gathering/gathering/internal/config"
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/httpapi"
+	"github.com/gathering/gathering/internal/logging"
+	"github.com/gathering/gathering/internal/server"
+	"github.com/gathering/gathering/internal/startstop"
+	"github.com/gathering/gathering/internal/store"
+)
+
+const serveHelp = `Run the GatheRing server.
+
+With no configuration it listens on 127.0.0.1:8000 and keeps everything in an
+embedded SQLite file in ./data; set DATABASE_URL to run on PostgreSQL. It
+applies pending migrations at start unless --skip-migrations is given. On
+SIGTERM or SIGINT it turns readiness to 503, keeps serving for the drain
+delay, waits for in-flight requests, stops, and exits 0; a second signal
+exits at once.`
+
+func serve(ctx context.Context, args []string, e env) int {
+	cfg, code := loadConfig(newFlagSet("serve", serveHelp, e), args, e)
+	if cfg == nil {
+		return code
+	}
+	log := logging.New(e.stderr, cfg.LogLevel, cfg.LogFormat)
+	if err := serveWith(ctx, cfg, log, e); err != nil {
+		log.Error("gathering stopped with an error", "error", err)
+		return exitError
+	}
+	log.Info("gathering stopped")
+	return exitOK
+}
+
+// serveWith runs the server until ctx ends. The store is opened first and
+// closed last; background components start after it and stop before it.
+func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env) error {
+	start := time.Now()
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeStore(db, log)
+	if err := cfg.ResolveSecret(); err != nil {
+		return err
+	}
+	if err := prepareSchema(ctx, cfg, db, log); err != nil {
+		return err
+	}
+	api, err := newAPI(cfg, db, log, e)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+	components := startstop.NewGroup() // later features register their workers here, in start order
+	if err := components.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("gathering is ready", "url", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs",
+		"backend", db.Backend(), "env", cfg.Env, "version", gathering.Build().Version, "startup_ms", time.Since(start).Milliseconds())
+	if e.listening != nil {
+		e.listening(ln.Addr().String())
+	}
+	srv := server.New(ln, api, serverConfig(cfg), log, api.BeginShutdown)
+	runErr := srv.Run(ctx)
+	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(runErr, components.Stop(stopCtx))
+}
+
+// prepareSchema migrates, or with --skip-migrations checks that nothing is
+// pending.
+func prepareSchema(ctx context.Context, cfg *config.Config, db store.Store, log *slog.Logger) error {
+	if cfg.SkipMigrations {
+		states, err := db.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		if n := countPending(states); n > 0 {
+			return fmt.Errorf("%d migration(s) pending and --skip-migrations is set: run `gathering migrate up` first", n)
+		}
+		return nil
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("migrations applied", "versions", applied)
+	}
+	return nil
+}
+
+func countPending(states []store.MigrationState) int {
+	n := 0
+	for _, s := range states {
+		if s.Pending() {
+			n++
+		}
+	}
+	return n
+}
+
+func newAPI(cfg *config.Config, db store.Store, log *slog.Logger, e env) (*httpapi.API, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return httpapi.New(httpapi.Deps{
+		Log:      log,
+		Store:    db,
+		Registry: reg,
+		Routes:   e.routes,
+		Options: httpapi.Options{
+			CORSOrigins:    cfg.CORSOrigins,
+			MaxBodyBytes:   cfg.MaxBodyBytes,
+			RequestTimeout: cfg.RequestTimeout,
+			LogBodies:      cfg.LogBodies,
+		},
+	})
+}
+
+func serverConfig(cfg *config.Config) server.Config {
+	return server.Config{
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		Drain:             cfg.ShutdownDrain,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+	}
+}
+
+func closeStore(db store.Store, log *slog.Logger) {
+	if err := db.Close(); err != nil {
+		log.Error("close database", "error", err)
+	}
+}

@@ -1,0 +1,83 @@
+// Package config builds GatheRing's configuration: one Config value read from
+// environment variables (GATHERING_* and the original service's names),
+// overridden by command-line flags, and validated as a whole so that every
+// problem is reported at once.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// MinSecretBytes is the shortest signing secret production accepts.
+const MinSecretBytes = 32
+
+// Config is the effective configuration of one process.
+type Config struct {
+	Env     string // Development or Production
+	Host    string // listen host
+	Port    int    // listen port; 0 picks a free one
+	DataDir string // SQLite file, generated development secret
+
+	DatabaseURL        string        // postgres://…; empty means embedded SQLite
+	DBMaxConns         int           // connection pool size
+	DBStatementTimeout time.Duration // PostgreSQL statement_timeout
+	SkipMigrations     bool          // serve does not migrate at start
+
+	SecretKey       string // signing secret
+	SecretKeySource string // where SecretKey came from: env, file, generated
+	RedisURL        string // shared rate limits (used by later features)
+	AuthDisabled    bool   // development only: no authentication
+	CORSOrigins     []string
+
+	LogLevel  slog.Level
+	LogFormat string // auto, json or text
+	LogBodies bool   // development only: log request bodies at debug level
+
+	MaxBodyBytes      int64         // default request body limit
+	RequestTimeout    time.Duration // default per-request deadline
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	ShutdownDrain     time.Duration // keep serving after readiness turns 503
+	ShutdownTimeout   time.Duration // wait this long for in-flight requests
+
+	// Sources tells, per setting (keyed by its canonical variable), where
+	// the value came from: "default", "env NAME" or "flag --name".
+	Sources map[string]string
+}
+
+// Addr is the listen address, host:port.
+func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// SQLitePath is the embedded database file used when DatabaseURL is empty.
+func (c *Config) SQLitePath() string { return c.DataDir + "/gathering.db" }
+
+// Production reports whether the process runs in production mode.
+func (c *Config) Production() bool { return c.Env == Production }
+
+// Problems is every validation failure of one configuration, one line each.
+type Problems []string
+
+// Error lists the problems, one per line.
+func (p Problems) Error() string {
+	s := fmt.Sprintf("invalid configuration (%d problem", len(p))
+	if len(p) != 1 {
+		s += "s"
+	}
+	s += "):"
+	for _, line := range p {
+		s += "\n  - " + line
+	}
+	return s
+}

@@ -1,0 +1,193 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Setting is one configuration entry: the variables it is read from (the
+// first is canonical), its flag, its default and how it is parsed and shown.
+type Setting struct {
+	Env     []string // environment variables, first match wins
+	Flag    string   // command-line flag name, empty when none
+	Default string
+	Secret  bool // masked when shown
+	Usage   string
+
+	field func(c *Config) any    // pointer to the Config field
+	show  func(c *Config) string // custom display, for secrets
+}
+
+// Settings returns the table of every setting, in display order.
+func Settings() []Setting { return settings }
+
+var settings = []Setting{
+	{Env: []string{"GATHERING_ENV"}, Flag: "env", Default: Development,
+		Usage: "development or production (production refuses unsafe settings)",
+		field: func(c *Config) any { return &c.Env }},
+	{Env: []string{"HOST", "GATHERING_HOST"}, Flag: "host", Default: "127.0.0.1",
+		Usage: "listen host",
+		field: func(c *Config) any { return &c.Host }},
+	{Env: []string{"PORT", "GATHERING_PORT"}, Flag: "port", Default: "8000",
+		Usage: "listen port (0 picks a free port)",
+		field: func(c *Config) any { return &c.Port }},
+	{Env: []string{"GATHERING_DATA_DIR"}, Flag: "data-dir", Default: "./data",
+		Usage: "data directory: the SQLite file and the generated development secret",
+		field: func(c *Config) any { return &c.DataDir }},
+	{Env: []string{"DATABASE_URL", "GATHERING_DATABASE_URL"}, Flag: "database-url", Secret: true,
+		Usage: "PostgreSQL URL (postgres://…); unset uses the embedded SQLite file",
+		field: func(c *Config) any { return &c.DatabaseURL }},
+	{Env: []string{"GATHERING_DB_MAX_CONNS"}, Flag: "db-max-conns", Default: "10",
+		Usage: "database connection pool size",
+		field: func(c *Config) any { return &c.DBMaxConns }},
+	{Env: []string{"GATHERING_DB_STATEMENT_TIMEOUT"}, Flag: "db-statement-timeout", Default: "30s",
+		Usage: "PostgreSQL statement timeout",
+		field: func(c *Config) any { return &c.DBStatementTimeout }},
+	{Env: []string{"GATHERING_SKIP_MIGRATIONS"}, Flag: "skip-migrations", Default: "false",
+		Usage: "serve does not apply migrations at start (it refuses to start if any are pending)",
+		field: func(c *Config) any { return &c.SkipMigrations }},
+	{Env: []string{"SECRET_KEY", "GATHERING_SECRET_KEY"}, Secret: true,
+		Usage: "signing secret, at least 32 bytes; in development a missing one is generated once into the data directory",
+		field: func(c *Config) any { return &c.SecretKey }, show: showSecret},
+	{Env: []string{"REDIS_URL", "GATHERING_REDIS_URL"}, Secret: true,
+		Usage: "Redis URL for limits shared across instances (redis://…)",
+		field: func(c *Config) any { return &c.RedisURL }},
+	{Env: []string{"GATHERING_AUTH_DISABLED"}, Default: "false",
+		Usage: "development only: serve without authentication (refused in production)",
+		field: func(c *Config) any { return &c.AuthDisabled }},
+	{Env: []string{"CORS_ORIGINS", "GATHERING_CORS_ORIGINS"}, Flag: "cors-origins",
+		Usage: "comma-separated origins allowed to call the API from a browser (* only in development)",
+		field: func(c *Config) any { return &c.CORSOrigins }},
+	{Env: []string{"LOG_LEVEL", "GATHERING_LOG_LEVEL"}, Flag: "log-level", Default: "info",
+		Usage: "debug, info, warn or error",
+		field: func(c *Config) any { return &c.LogLevel }},
+	{Env: []string{"GATHERING_LOG_FORMAT"}, Flag: "log-format", Default: "auto",
+		Usage: "json, text, or auto (text when stderr is a terminal, else json)",
+		field: func(c *Config) any { return &c.LogFormat }},
+	{Env: []string{"GATHERING_LOG_BODIES"}, Default: "false",
+		Usage: "development only: log request bodies (secrets redacted) at debug level",
+		field: func(c *Config) any { return &c.LogBodies }},
+	{Env: []string{"GATHERING_MAX_BODY_BYTES"}, Flag: "max-body-bytes", Default: "1048576",
+		Usage: "default request body limit in bytes (some routes set their own)",
+		field: func(c *Config) any { return &c.MaxBodyBytes }},
+	{Env: []string{"GATHERING_REQUEST_TIMEOUT"}, Flag: "request-timeout", Default: "30s",
+		Usage: "default deadline of one request",
+		field: func(c *Config) any { return &c.RequestTimeout }},
+	{Env: []string{"GATHERING_READ_HEADER_TIMEOUT"}, Default: "5s",
+		Usage: "time allowed to read request headers",
+		field: func(c *Config) any { return &c.ReadHeaderTimeout }},
+	{Env: []string{"GATHERING_READ_TIMEOUT"}, Default: "60s",
+		Usage: "time allowed to read a whole request",
+		field: func(c *Config) any { return &c.ReadTimeout }},
+	{Env: []string{"GATHERING_WRITE_TIMEOUT"}, Default: "90s",
+		Usage: "time allowed to write a response (must exceed the request timeout)",
+		field: func(c *Config) any { return &c.WriteTimeout }},
+	{Env: []string{"GATHERING_IDLE_TIMEOUT"}, Default: "120s",
+		Usage: "keep-alive idle timeout",
+		field: func(c *Config) any { return &c.IdleTimeout }},
+	{Env: []string{"GATHERING_SHUTDOWN_DRAIN"}, Flag: "shutdown-drain", Default: "5s",
+		Usage: "after a stop signal, keep serving this long with readiness 503 so load balancers notice",
+		field: func(c *Config) any { return &c.ShutdownDrain }},
+	{Env: []string{"GATHERING_SHUTDOWN_TIMEOUT"}, Flag: "shutdown-timeout", Default: "30s",
+		Usage: "then wait this long for in-flight requests",
+		field: func(c *Config) any { return &c.ShutdownTimeout }},
+}
+
+// set parses v into the setting's field.
+func (s Setting) set(c *Config, v string) error {
+	v = strings.TrimSpace(v)
+	var err error
+	switch p := s.field(c).(type) {
+	case *string:
+		*p = v
+	case *int:
+		*p, err = strconv.Atoi(v)
+	case *int64:
+		*p, err = strconv.ParseInt(v, 10, 64)
+	case *bool:
+		*p, err = strconv.ParseBool(v)
+	case *time.Duration:
+		if *p, err = time.ParseDuration(v); err != nil {
+			return fmt.Errorf("%q is not a duration like 500ms, 30s or 2m", v)
+		}
+	case *[]string:
+		*p = splitOrigins(v)
+	case *slog.Level:
+		if p.UnmarshalText([]byte(v)) != nil {
+			return fmt.Errorf("%q is not one of debug, info, warn, error", v)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%q is not a valid %s", v, kindName(s.field(c)))
+	}
+	return nil
+}
+
+// Show returns the setting's value in c as text, with secrets masked.
+func (s Setting) Show(c *Config) string {
+	if s.show != nil {
+		return s.show(c)
+	}
+	switch p := s.field(c).(type) {
+	case *string:
+		if s.Secret {
+			return redactURL(*p)
+		}
+		return *p
+	case *int:
+		return strconv.Itoa(*p)
+	case *int64:
+		return strconv.FormatInt(*p, 10)
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *time.Duration:
+		return p.String()
+	case *[]string:
+		return strings.Join(*p, ",")
+	case *slog.Level:
+		return strings.ToLower(p.String())
+	}
+	return ""
+}
+
+func kindName(field any) string {
+	switch field.(type) {
+	case *bool:
+		return "boolean (true or false)"
+	default:
+		return "whole number"
+	}
+}
+
+func splitOrigins(v string) []string {
+	var out []string
+	for o := range strings.SplitSeq(v, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func showSecret(c *Config) string {
+	if c.SecretKey == "" {
+		return "(not set)"
+	}
+	return fmt.Sprintf("******** (%d bytes, from %s)", len(c.SecretKey), c.SecretKeySource)
+}
+
+// redactURL hides the password of a URL; an unparsable URL is hidden whole.
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "********"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,126 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// knownDefaultSecrets are placeholder secrets seen in examples and in the
+// original service's docs; production refuses them whatever their length.
+var knownDefaultSecrets = []string{
+	"secret", "changeme", "change-me", "change_me", "your-secret-key",
+	"your-secret-key-here", "your-secret-key-change-in-production",
+	"change-this-in-production", "dev-secret-key", "development-secret-key",
+	"supersecret", "gathering-secret-key",
+}
+
+// validate returns one line per problem in c.
+func (c *Config) validate() Problems {
+	var p Problems
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	if c.Env != Development && c.Env != Production {
+		add("GATHERING_ENV: %q is not development or production", c.Env)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		add("PORT: %d is not between 0 and 65535", c.Port)
+	}
+	if c.DataDir == "" {
+		add("GATHERING_DATA_DIR: must not be empty")
+	}
+	if c.LogFormat != "auto" && c.LogFormat != "json" && c.LogFormat != "text" {
+		add("GATHERING_LOG_FORMAT: %q is not auto, json or text", c.LogFormat)
+	}
+	p = append(p, c.validateURLs()...)
+	p = append(p, c.validateLimits()...)
+	for _, o := range c.CORSOrigins {
+		if o != "*" && !validOrigin(o) {
+			add("CORS_ORIGINS: %q is not an origin like https://app.example.com or http://localhost:5173", o)
+		}
+	}
+	if c.Production() {
+		p = append(p, c.validateProduction()...)
+	}
+	return p
+}
+
+func (c *Config) validateURLs() Problems {
+	var p Problems
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			p = append(p, "DATABASE_URL: must be a postgres:// or postgresql:// URL (unset it to use the embedded SQLite file)")
+		}
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			p = append(p, "REDIS_URL: must be a redis:// or rediss:// URL")
+		}
+	}
+	return p
+}
+
+func (c *Config) validateLimits() Problems {
+	var p Problems
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	if c.DBMaxConns < 1 || c.DBMaxConns > 1000 {
+		add("GATHERING_DB_MAX_CONNS: %d is not between 1 and 1000", c.DBMaxConns)
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
+		add("GATHERING_MAX_BODY_BYTES: %d is not between 1024 and 1073741824", c.MaxBodyBytes)
+	}
+	positive := map[string]bool{
+		"GATHERING_DB_STATEMENT_TIMEOUT": c.DBStatementTimeout > 0,
+		"GATHERING_REQUEST_TIMEOUT":      c.RequestTimeout > 0,
+		"GATHERING_READ_HEADER_TIMEOUT":  c.ReadHeaderTimeout > 0,
+		"GATHERING_READ_TIMEOUT":         c.ReadTimeout > 0,
+		"GATHERING_WRITE_TIMEOUT":        c.WriteTimeout > 0,
+		"GATHERING_IDLE_TIMEOUT":         c.IdleTimeout > 0,
+		"GATHERING_SHUTDOWN_TIMEOUT":     c.ShutdownTimeout > 0,
+	}
+	for _, name := range slices.Sorted(maps.Keys(positive)) {
+		if !positive[name] {
+			add("%s: must be a positive duration", name)
+		}
+	}
+	if c.ShutdownDrain < 0 {
+		add("GATHERING_SHUTDOWN_DRAIN: must not be negative")
+	}
+	if c.WriteTimeout > 0 && c.WriteTimeout <= c.RequestTimeout {
+		add("GATHERING_WRITE_TIMEOUT: %s must exceed GATHERING_REQUEST_TIMEOUT (%s) so a timed-out request can still be answered", c.WriteTimeout, c.RequestTimeout)
+	}
+	return p
+}
+
+// validateProduction refuses the settings that are only safe on a developer's
+// machine.
+func (c *Config) validateProduction() Problems {
+	var p Problems
+	switch {
+	case c.SecretKey == "":
+		p = append(p, "SECRET_KEY: required in production (at least 32 random bytes, e.g. `openssl rand -base64 48`)")
+	case slices.Contains(knownDefaultSecrets, strings.ToLower(c.SecretKey)):
+		p = append(p, "SECRET_KEY: is a well-known placeholder; generate a random one")
+	case len(c.SecretKey) < MinSecretBytes:
+		p = append(p, fmt.Sprintf("SECRET_KEY: is %d bytes; production needs at least %d", len(c.SecretKey), MinSecretBytes))
+	}
+	if c.AuthDisabled {
+		p = append(p, "GATHERING_AUTH_DISABLED: authentication cannot be disabled in production")
+	}
+	if c.LogBodies {
+		p = append(p, "GATHERING_LOG_BODIES: request bodies cannot be logged in production")
+	}
+	if slices.Contains(c.CORSOrigins, "*") {
+		p = append(p, "CORS_ORIGINS: the wildcard * is refused in production; list the allowed origins")
+	}
+	return p
+}
+
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}

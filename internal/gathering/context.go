@@ -1,0 +1,16 @@
+package gathering
+
+import "context"
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the id of the request it serves.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id carried by ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

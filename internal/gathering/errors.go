@@ -1,0 +1,89 @@
+package gathering
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Engines and stores return these; the HTTP layer maps each to
+// one status code. Anything without a code is an internal error.
+const (
+	ECONFLICT     = "conflict"     // the resource exists or is in the wrong state
+	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EINVALID      = "invalid"      // the input fails validation
+	ENOTFOUND     = "not_found"    // the resource does not exist
+	EUNAVAILABLE  = "unavailable"  // a dependency is down or the server is stopping
+	ETIMEOUT      = "timeout"      // the operation ran out of time
+	ETOOLARGE     = "too_large"    // the input exceeds a size limit
+	EMALFORMED    = "malformed"    // the input cannot be parsed at all
+	EUNSUPPORTED  = "unsupported"  // the media type or operation is not supported
+	EUNAUTHORIZED = "unauthorized" // the caller is not authenticated
+	EFORBIDDEN    = "forbidden"    // the caller may not do this
+)
+
+// FieldError names one invalid input field and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is an application error: a code from the list above, a message that
+// is safe to show to the caller, optional field-level details, and the
+// underlying cause (never shown to the caller).
+type Error struct {
+	Code    string
+	Message string
+	Fields  []FieldError
+	Err     error
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error carrying field-level details.
+func Invalid(message string, fields ...FieldError) *Error {
+	return &Error{Code: EINVALID, Message: message, Fields: fields}
+}
+
+// ErrorCode returns the code of the first Error in err's chain, or EINTERNAL
+// when there is none. A nil error has no code.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the caller-safe message of the first Error in err's
+// chain, or a generic message for anything else.
+func ErrorMessage(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Message
+	}
+	return "An internal error occurred."
+}
+
+// ErrorFields returns the field-level details of the first Error in err's
+// chain.
+func ErrorFields(err error) []FieldError {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Fields
+	}
+	return nil
+}

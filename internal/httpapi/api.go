@@ -1,0 +1,81 @@
+// Package httpapi is GatheRing's JSON API: the route table, the middleware
+// chain every request passes through, one error format (RFC 9457 problem
+// details), health probes, metrics and the OpenAPI document generated from
+// the same route table the router serves.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gathering/gathering/internal/store"
+)
+
+// Options are the HTTP settings of the API.
+type Options struct {
+	CORSOrigins    []string      // allowed browser origins; "*" allows any
+	MaxBodyBytes   int64         // default request body limit
+	RequestTimeout time.Duration // default request deadline
+	LogBodies      bool          // log request bodies (redacted) at debug level
+}
+
+// Deps are what the API is built from.
+type Deps struct {
+	Log      *slog.Logger
+	Store    store.Store
+	Registry *prometheus.Registry // the process's metrics; the API adds its own
+	Options  Options
+	// Routes added after the built-in ones; the tests of this layer use it
+	// to reach the middleware with handlers of their own.
+	Routes []Route
+}
+
+// API is the HTTP handler of the whole JSON API.
+type API struct {
+	log          *slog.Logger
+	store        store.Store
+	registry     *prometheus.Registry
+	opts         Options
+	metrics      *httpMetrics
+	started      time.Time
+	shuttingDown atomic.Bool
+	routes       []Route
+	router       *chi.Mux
+	openapi      []byte
+}
+
+// New builds the API and its router.
+func New(d Deps) (*API, error) {
+	a := &API{
+		log:      d.Log,
+		store:    d.Store,
+		registry: d.Registry,
+		opts:     d.Options,
+		metrics:  newHTTPMetrics(d.Registry),
+		started:  time.Now(),
+	}
+	d.Registry.MustRegister(newPoolCollector(d.Store))
+	a.routes = append(a.builtinRoutes(), d.Routes...)
+	doc, err := a.buildOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	a.openapi = doc
+	a.router = a.newRouter()
+	return a, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.router.ServeHTTP(w, r) }
+
+// BeginShutdown turns readiness to 503 at once; the server keeps serving
+// while load balancers notice.
+func (a *API) BeginShutdown() { a.shuttingDown.Store(true) }
+
+// Routes returns the route table, in registration order.
+func (a *API) Routes() []Route { return a.routes }

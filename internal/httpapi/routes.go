@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Route is one entry of the API's table of contents. The router and the
+// OpenAPI document are both built from the table, so they cannot disagree.
+type Route struct {
+	Method  string
+	Pattern string // chi pattern: /pipelines/{id}
+	Summary string
+	Tag     string
+	Handler http.Handler
+
+	Request     any    // zero value of the JSON request body, nil when none
+	Response    any    // zero value of the success body, nil when none
+	Status      int    // success status; 200 when zero
+	ContentType string // success media type; application/json when empty
+
+	BodyLimit int64         // request body limit; the API default when zero
+	Timeout   time.Duration // request deadline; the default when zero, none when negative
+}
+
+// HandlerFunc is a handler that returns its error, which is answered as a
+// problem response (and, when internal, logged on the access line).
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// ServeHTTP implements http.Handler.
+func (fn HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := fn(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}
+
+// builtinRoutes is the table of contents of the API.
+func (a *API) builtinRoutes() []Route {
+	return []Route{
+		{Method: "GET", Pattern: "/", Summary: "API information (browsers are sent to the docs)", Tag: "meta", Handler: HandlerFunc(a.root), Response: Info{}},
+		{Method: "GET", Pattern: "/health", Summary: "Health summary", Tag: "health", Handler: HandlerFunc(a.health), Response: Health{}},
+		{Method: "GET", Pattern: "/health/live", Summary: "Liveness: 200 while the process runs", Tag: "health", Handler: HandlerFunc(a.live), Response: Status{}},
+		{Method: "GET", Pattern: "/health/ready", Summary: "Readiness: 200 when the database answers and the server is not stopping", Tag: "health", Handler: HandlerFunc(a.ready), Response: Status{}},
+		{Method: "GET", Pattern: "/metrics", Summary: "Prometheus metrics", Tag: "meta", Handler: a.metricsHandler(), Response: "", ContentType: "text/plain; version=0.0.4", Timeout: -1},
+		{Method: "GET", Pattern: "/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta", Handler: HandlerFunc(a.openAPI), Response: map[string]any{}},
+		{Method: "GET", Pattern: "/docs", Summary: "Browsable API documentation", Tag: "meta", Handler: a.docsPage("index.html"), Response: "", ContentType: "text/html"},
+		{Method: "GET", Pattern: "/docs/docs.js", Summary: "Script of the documentation page", Tag: "meta", Handler: a.docsPage("docs.js"), Response: "", ContentType: "text/javascript"},
+		{Method: "GET", Pattern: "/docs/docs.css", Summary: "Style sheet of the documentation page", Tag: "meta", Handler: a.docsPage("docs.css"), Response: "", ContentType: "text/css"},
+	}
+}
+
+// newRouter registers every route with its own limits, behind the shared
+// middleware chain, and the problem responses for unknown routes and methods.
+func (a *API) newRouter() *chi.Mux {
+	r := chi.NewRouter()
+	r.Use(requestID, a.observe, a.recoverPanic, securityHeaders, cors(a.opts.CORSOrigins))
+	if a.opts.LogBodies {
+		r.Use(a.logBody)
+	}
+	for _, rt := range a.routes {
+		r.With(a.routeLimits(rt)...).Method(rt.Method, rt.Pattern, rt.Handler)
+	}
+	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+		writeProblem(w, req, codeRouteNotFound, "No route matches "+req.URL.Path+".", nil)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		allowed := a.allowedMethods(r, req.URL.Path)
+		w.Header().Set("Allow", allowed)
+		writeProblem(w, req, codeMethodNotAllowed, req.Method+" is not allowed on "+req.URL.Path+"; allowed: "+allowed+".", nil)
+	})
+	return r
+}
+
+func (a *API) routeLimits(rt Route) []func(http.Handler) http.Handler {
+	limit := rt.BodyLimit
+	if limit == 0 {
+		limit = a.opts.MaxBodyBytes
+	}
+	mw := []func(http.Handler) http.Handler{limitBody(limit)}
+	timeout := rt.Timeout
+	if timeout == 0 {
+		timeout = a.opts.RequestTimeout
+	}
+	if timeout > 0 {
+		mw = append(mw, deadline(timeout))
+	}
+	return mw
+}
+
+// allowedMethods lists the methods some route serves for path.
+func (a *API) allowedMethods(r *chi.Mux, path string) string {
+	var allowed string
+	seen := map[string]bool{}
+	for _, rt := range a.routes {
+		if seen[rt.Method] || !r.Match(chi.NewRouteContext(), rt.Method, path) {
+			continue
+		}
+		seen[rt.Method] = true
+		if allowed != "" {
+			allowed += ", "
+		}
+		allowed += rt.Method
+	}
+	return allowed
+}
