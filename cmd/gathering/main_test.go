@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"bufio"
 	"bytes"
 	"context"
@@ -18,8 +22,26 @@ import (
 	"github.com/gathering/gathering/internal/httpapi"
 )
 
+// binaryPath is the gathering binary built once for the process tests.
+var binaryPath string
+
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	dir, err := os.MkdirTemp("", "gathering-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binaryPath = filepath.Join(dir, "gathering")
+	if out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build gathering: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintf(os.Stderr, "goroutine leak: %v\n", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // syncBuffer collects a server's log lines from several goroutines.
@@ -40,19 +62,16 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// lines returns the JSON log lines written so far.
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	var out []map[string]any
+// readyURL returns the URL of the "gathering is ready" log line, if any.
+func (b *syncBuffer) readyURL() string {
 	sc := bufio.NewScanner(strings.NewReader(b.String()))
 	for sc.Scan() {
-		var line map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatalf("log line is not JSON: %q", sc.Text())
+		var line struct{ Msg, URL string }
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "gathering is ready" {
+			return line.URL
 		}
-		out = append(out, line)
 	}
-	return out
+	return ""
 }
 
 // instance is a serve command running in-process on a random port.

@@ -71,7 +71,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 		ln.Close()
 		return err
 	}
-	log.Info("gathering is ready", "url", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs",
+	log.Info("gathering is ready", "url", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs/",
 		"backend", db.Backend(), "env", cfg.Env, "version", gathering.Build().Version, "startup_ms", time.Since(start).Milliseconds())
 	if e.listening != nil {
 		e.listening(ln.Addr().String())

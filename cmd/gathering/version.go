@@ -8,7 +8,7 @@ import (
 )
 
 func version(_ context.Context, args []string, e env) int {
-	fs := newFlagSet("version", "Print the version, the commit and the Go version of this binary.", e)
+	fs := newFlagSet("version", "Print the version, the commit and the Go version of this binary.\nIt takes no flags.", e)
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}

@@ -12,10 +12,13 @@ import (
 // one). It returns every problem it finds at once, as Problems; flag syntax
 // errors come back as they are from fs.Parse.
 func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
-	flags := map[string]*string{}
+	flags := map[string]*flagValue{}
 	for _, s := range settings {
 		if s.Flag != "" {
-			flags[s.Flag] = fs.String(s.Flag, s.Default, s.Usage+" (env "+s.Env[0]+")")
+			_, boolean := s.field(&Config{}).(*bool)
+			v := &flagValue{text: s.Default, boolean: boolean}
+			fs.Var(v, s.Flag, s.Usage+" (env "+s.Env[0]+")")
+			flags[s.Flag] = v
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -36,7 +39,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 			}
 		}
 		if given[s.Flag] {
-			value, source = *flags[s.Flag], "flag --"+s.Flag
+			value, source = flags[s.Flag].text, "flag --"+s.Flag
 		}
 		c.Sources[s.Env[0]] = source
 		if err := s.set(c, value); err != nil {
@@ -54,3 +57,21 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config,
 	}
 	return c, nil
 }
+
+// flagValue holds a flag's text until Load parses it with the setting's
+// own rules; boolean settings take the form --flag or --flag=false.
+type flagValue struct {
+	text    string
+	boolean bool
+}
+
+func (v *flagValue) String() string {
+	if v == nil {
+		return ""
+	}
+	return v.text
+}
+
+func (v *flagValue) Set(s string) error { v.text = s; return nil }
+
+func (v *flagValue) IsBoolFlag() bool { return v.boolean }

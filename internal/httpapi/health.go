@@ -46,10 +46,10 @@ type Status struct {
 
 func (a *API) root(w http.ResponseWriter, r *http.Request) error {
 	if strings.Contains(r.Header.Get("Accept"), "text/html") {
-		http.Redirect(w, r, "/docs", http.StatusFound)
+		http.Redirect(w, r, "/docs/", http.StatusFound)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, Info{Name: "GatheRing", Version: gathering.Build().Version, Docs: "/docs", OpenAPI: "/openapi.json", Health: "/health"})
+	writeJSON(w, http.StatusOK, Info{Name: "GatheRing", Version: gathering.Build().Version, Docs: "/docs/", OpenAPI: "/openapi.json", Health: "/health"})
 	return nil
 }
 

@@ -18,6 +18,7 @@ func (a *API) buildOpenAPI() ([]byte, error) {
 		ops = append(ops, openapi.Operation{
 			Method:      rt.Method,
 			Path:        rt.Pattern,
+			OperationID: rt.ID,
 			Summary:     rt.Summary,
 			Tag:         rt.Tag,
 			RequestBody: rt.Request,

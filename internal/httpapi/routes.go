@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/gathering/gathering/internal/openapi"
 )
 
 // Route is one entry of the API's table of contents. The router and the
@@ -15,6 +17,7 @@ type Route struct {
 	Summary string
 	Tag     string
 	Handler http.Handler
+	ID      string // OpenAPI operationId; derived from method and path when empty
 
 	Request     any    // zero value of the JSON request body, nil when none
 	Response    any    // zero value of the success body, nil when none
@@ -38,6 +41,7 @@ func (fn HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // builtinRoutes is the table of contents of the API.
 func (a *API) builtinRoutes() []Route {
+	docs := openapi.DocsHandler(openapi.DefaultSpecURL)
 	return []Route{
 		{Method: "GET", Pattern: "/", Summary: "API information (browsers are sent to the docs)", Tag: "meta", Handler: HandlerFunc(a.root), Response: Info{}},
 		{Method: "GET", Pattern: "/health", Summary: "Health summary", Tag: "health", Handler: HandlerFunc(a.health), Response: Health{}},
@@ -45,9 +49,10 @@ func (a *API) builtinRoutes() []Route {
 		{Method: "GET", Pattern: "/health/ready", Summary: "Readiness: 200 when the database answers and the server is not stopping", Tag: "health", Handler: HandlerFunc(a.ready), Response: Status{}},
 		{Method: "GET", Pattern: "/metrics", Summary: "Prometheus metrics", Tag: "meta", Handler: a.metricsHandler(), Response: "", ContentType: "text/plain; version=0.0.4", Timeout: -1},
 		{Method: "GET", Pattern: "/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta", Handler: HandlerFunc(a.openAPI), Response: map[string]any{}},
-		{Method: "GET", Pattern: "/docs", Summary: "Browsable API documentation", Tag: "meta", Handler: a.docsPage("index.html"), Response: "", ContentType: "text/html"},
-		{Method: "GET", Pattern: "/docs/docs.js", Summary: "Script of the documentation page", Tag: "meta", Handler: a.docsPage("docs.js"), Response: "", ContentType: "text/javascript"},
-		{Method: "GET", Pattern: "/docs/docs.css", Summary: "Style sheet of the documentation page", Tag: "meta", Handler: a.docsPage("docs.css"), Response: "", ContentType: "text/css"},
+		{Method: "GET", Pattern: "/docs", Summary: "Browsable API documentation (redirects to /docs/)", Tag: "meta", Handler: docs, Status: http.StatusMovedPermanently},
+		{Method: "GET", Pattern: "/docs/", ID: "getDocsPage", Summary: "Browsable API documentation", Tag: "meta", Handler: docs, Response: "", ContentType: "text/html"},
+		{Method: "GET", Pattern: "/docs/docs.js", Summary: "Script of the documentation page", Tag: "meta", Handler: docs, Response: "", ContentType: "text/javascript"},
+		{Method: "GET", Pattern: "/docs/docs.css", Summary: "Style sheet of the documentation page", Tag: "meta", Handler: docs, Response: "", ContentType: "text/css"},
 	}
 }
 

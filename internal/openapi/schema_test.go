@@ -76,7 +76,7 @@ type tagged struct {
 	Owner    *base         `json:"owner,omitempty" doc:"Who owns it."`
 }
 
-type textish struct{ v string }
+type textish struct{}
 
 func (textish) MarshalText() ([]byte, error) { return nil, nil }
 
@@ -148,6 +148,7 @@ func TestSchemaFields(t *testing.T) {
 		Omit       string            `json:"omit,omitempty"`
 		Zero       time.Time         `json:"zero,omitzero"`
 		Skipped    string            `json:"-"`
+		//lint:ignore SA5008 a field named "-" is what this case tests
 		Dash       string            `json:"-,"`
 		unexported string            //
 		Ptr        *string           `json:"ptr"`
