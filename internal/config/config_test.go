@@ -168,3 +168,20 @@ func TestFlagErrors(t *testing.T) {
 		t.Fatal("unknown flag accepted")
 	}
 }
+
+func TestREADMEListsEverySetting(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range Settings() {
+		row := "| `" + s.Env[0] + "`"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README's configuration table has no row for %s", s.Env[0])
+		}
+		if s.Default != "" && !strings.Contains(string(readme), "`"+s.Default+"`") {
+			t.Errorf("README does not state the default of %s (%s)", s.Env[0], s.Default)
+		}
+	}
+}

@@ -57,7 +57,7 @@ var settings = []Setting{
 		Usage: "Redis URL for limits shared across instances (redis://…)",
 		field: func(c *Config) any { return &c.RedisURL }},
 	{Env: []string{"GATHERING_AUTH_DISABLED"}, Default: "false",
-		Usage: "development only: serve without authentication (refused in production)",
+		Usage: "development only: turn authentication off (refused in production; nothing authenticates yet, the identity layer will honour it)",
 		field: func(c *Config) any { return &c.AuthDisabled }},
 	{Env: []string{"CORS_ORIGINS", "GATHERING_CORS_ORIGINS"}, Flag: "cors-origins",
 		Usage: "comma-separated origins allowed to call the API from a browser (* only in development)",

@@ -28,7 +28,7 @@ type setup struct {
 	store store.Store
 }
 
-func newSetup(t *testing.T, opts Options) setup {
+func newSetup(t testing.TB, opts Options) setup {
 	t.Helper()
 	db, err := sqlitestore.Open(t.Context(), sqlitestore.Config{Path: t.TempDir() + "/test.db"})
 	if err != nil {

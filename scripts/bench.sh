@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# On-demand performance figures (not part of scripts/test.sh):
+#   - binary size;
+#   - start-to-ready time and idle RSS of `gathering serve` on SQLite and on
+#     PostgreSQL (the local server, in a scratch database);
+#   - GET /health/live through the whole API beside a bare net/http handler,
+#     measured the same way in the same run (go test -bench), and a wrk load
+#     against the real binary.
+# Usage: scripts/bench.sh [seconds-per-load, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+duration="${1:-10}"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	psql "$GATHERING_TEST_DATABASE_URL" -qc "drop database if exists gathering_bench with (force)" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(go version | cut -d' ' -f3)"
+go build -o "$work/gathering" ./cmd/gathering
+go build -ldflags='-s -w' -o "$work/gathering-stripped" ./cmd/gathering
+echo "binary size: $(du -h "$work/gathering" | cut -f1) ($(du -h "$work/gathering-stripped" | cut -f1) stripped)"
+
+# start_and_measure NAME PORT [ENV...]: prints start-to-ready and idle RSS,
+# leaves the server running.
+start_and_measure() {
+	local name=$1 port=$2; shift 2
+	mkdir -p "$work/$name"
+	local t0; t0=$(date +%s%N)
+	(cd "$work/$name" && exec env "$@" PORT="$port" GATHERING_SHUTDOWN_DRAIN=0s "$work/gathering" serve >/dev/null 2>&1) &
+	pids+=($!)
+	until curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null; do sleep 0.005; done
+	local t1; t1=$(date +%s%N)
+	sleep 2
+	local pid; pid=$(pgrep -f "^$work/gathering serve" | tail -1)
+	echo "$name: start to ready $(((t1 - t0) / 1000000)) ms; idle RSS $(awk '/VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$pid/status")"
+}
+
+ensure_postgres
+psql "$GATHERING_TEST_DATABASE_URL" -qc "drop database if exists gathering_bench with (force)" -c "create database gathering_bench" >/dev/null
+pg_url="${GATHERING_TEST_DATABASE_URL/\/test\?//gathering_bench?}"
+
+start_and_measure sqlite 18401
+start_and_measure postgres 18402 DATABASE_URL="$pg_url"
+
+echo
+echo "== go test -bench: the API vs a bare net/http handler (8 keep-alive clients, loopback)"
+go test -run '^$' -bench 'Live$' -benchtime "${duration}s" ./internal/httpapi/ | grep -E '^Benchmark'
+
+if ! command -v wrk >/dev/null; then apt_install wrk; fi
+for port in 18401 18402; do
+	echo
+	echo "== wrk -t2 -c16 -d${duration}s GET /health/live on the real binary (port $port; access log to /dev/null)"
+	wrk -t2 -c16 -d"${duration}s" --latency "http://127.0.0.1:$port/health/live" | grep -E 'Requests/sec|99%|50%'
+done
