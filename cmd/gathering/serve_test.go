@@ -41,6 +41,11 @@ func testRoutes(slowStarted chan<- struct{}) []httpapi.Route {
 			})},
 		{Method: "GET", Pattern: "/test/panic", Summary: "panic", Tag: "test",
 			Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("internal detail: table users is broken") })},
+		{Method: "GET", Pattern: "/test/wait", Summary: "wait for the deadline", Tag: "test",
+			Handler: httpapi.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				<-r.Context().Done()
+				return r.Context().Err()
+			})},
 		{Method: "GET", Pattern: "/test/slow", Summary: "slow", Tag: "test",
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if slowStarted != nil {
@@ -231,5 +236,51 @@ func TestShutdownDeadlineCutsOffRequests(t *testing.T) {
 	}
 	if err := <-failed; err == nil {
 		t.Errorf("the cut-off request succeeded")
+	}
+}
+
+func TestRequestDeadline(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, map[string]string{"GATHERING_REQUEST_TIMEOUT": "200ms"}, testRoutes(nil)...)
+	start := time.Now()
+	resp, body := do(t, "GET", srv.url+"/test/wait", nil)
+	p := decodeProblem(t, resp, body, 503)
+	if !strings.Contains(p.Detail, "did not finish in time") || time.Since(start) > 5*time.Second {
+		t.Fatalf("after %s: %+v", time.Since(start), p)
+	}
+}
+
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, map[string]string{"GATHERING_READ_HEADER_TIMEOUT": "300ms"})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A slowloris client: a request line, then headers that never end.
+	conn.Write([]byte("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: "))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	_, err = io.ReadAll(conn) // the server closes the connection
+	if err != nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("connection held for %s (%v)", time.Since(start), err)
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, nil)
+	do(t, "GET", srv.url+"/health", nil)
+	resp, body := do(t, "GET", srv.url+"/metrics", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, want := range []string{`gathering_http_requests_total{method="GET",route="/health",status="200"} 1`,
+		"gathering_http_request_duration_seconds_bucket", "gathering_http_requests_in_flight",
+		`gathering_db_pool_max_connections{backend="sqlite"}`, "go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -28,7 +29,7 @@ type setup struct {
 	store store.Store
 }
 
-func newSetup(t testing.TB, opts Options) setup {
+func newSetup(t testing.TB, opts Options, routes ...Route) setup {
 	t.Helper()
 	db, err := sqlitestore.Open(t.Context(), sqlitestore.Config{Path: t.TempDir() + "/test.db"})
 	if err != nil {
@@ -38,9 +39,9 @@ func newSetup(t testing.TB, opts Options) setup {
 	if _, err := db.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	opts.MaxBodyBytes = max(opts.MaxBodyBytes, 1<<20)
+	opts.MaxBodyBytes = cmp.Or(opts.MaxBodyBytes, 1<<20)
 	opts.RequestTimeout = max(opts.RequestTimeout, 5*time.Second)
-	api, err := New(Deps{Log: slog.New(slog.DiscardHandler), Store: db, Registry: prometheus.NewRegistry(), Options: opts})
+	api, err := New(Deps{Log: slog.New(slog.DiscardHandler), Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +230,31 @@ func TestMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestDefaultBodyLimit(t *testing.T) {
+	t.Parallel()
+	sink := Route{Method: "POST", Pattern: "/t/sink", Summary: "read the body", Tag: "test",
+		Handler: HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			var v map[string]string
+			if err := DecodeJSON(r, &v); err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, v)
+			return nil
+		})}
+	s := newSetup(t, Options{MaxBodyBytes: 1024}, sink)
+	body := func(n int) string { return `{"k":"` + strings.Repeat("x", n-len(`{"k":""}`)) + `"}` }
+	for size, want := range map[int]int{1024: 200, 1025: 413} {
+		resp, err := http.Post(s.srv.URL+"/t/sink", "application/json", strings.NewReader(body(size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%d-byte body: %d, want %d", size, resp.StatusCode, want)
 		}
 	}
 }

@@ -143,11 +143,11 @@ func TestSchemaKinds(t *testing.T) {
 func TestSchemaFields(t *testing.T) {
 	t.Parallel()
 	type fields struct {
-		Plain      string            `json:"plain"`
-		NoTag      string            //
-		Omit       string            `json:"omit,omitempty"`
-		Zero       time.Time         `json:"zero,omitzero"`
-		Skipped    string            `json:"-"`
+		Plain   string    `json:"plain"`
+		NoTag   string    //
+		Omit    string    `json:"omit,omitempty"`
+		Zero    time.Time `json:"zero,omitzero"`
+		Skipped string    `json:"-"`
 		//lint:ignore SA5008 a field named "-" is what this case tests
 		Dash       string            `json:"-,"`
 		unexported string            //
