@@ -3,6 +3,7 @@ package gathering
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Engines and stores return these; the HTTP layer maps each to
@@ -35,6 +36,9 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error
+	// RetryAfter tells an ERATELIMITED or EUNAVAILABLE caller when to try
+	// again; zero when unknown.
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.
@@ -86,4 +90,12 @@ func ErrorFields(err error) []FieldError {
 		return e.Fields
 	}
 	return nil
+}
+
+// ErrorRetryAfter returns the RetryAfter of the first Error in err's chain.
+func ErrorRetryAfter(err error) time.Duration {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.RetryAfter
+	}
+	return 0
 }
