@@ -92,6 +92,7 @@ func startServe(t *testing.T, vars map[string]string, routes ...httpapi.Route) *
 		"GATHERING_SHUTDOWN_DRAIN": "0s",
 		"LOG_LEVEL":                "debug",
 		"GATHERING_LOG_FORMAT":     "json",
+		"GATHERING_BCRYPT_COST":    "10",
 	}
 	maps.Copy(settings, vars)
 	ctx, stop := context.WithCancel(context.Background())

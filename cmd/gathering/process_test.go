@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,7 +49,7 @@ func launch(t *testing.T, dir string, vars []string, args ...string) *process {
 // it logs that it is ready.
 func serveProcess(t *testing.T, dir string, vars ...string) *process {
 	t.Helper()
-	p := launch(t, dir, append([]string{"PORT=0", "GATHERING_LOG_FORMAT=json"}, vars...), "serve")
+	p := launch(t, dir, append([]string{"PORT=0", "GATHERING_LOG_FORMAT=json", "GATHERING_BCRYPT_COST=10"}, vars...), "serve")
 	deadline := time.After(20 * time.Second)
 	for p.url == "" {
 		select {
@@ -93,8 +94,8 @@ func TestProcessZeroSetupServesHealthWithinTwoSeconds(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	start := time.Now()
-	p := serveProcess(t, dir)
-	for statusOf(p.url+"/health") != 200 {
+	p := launch(t, dir, []string{"PORT=0", "GATHERING_LOG_FORMAT=json"}, "serve") // default bcrypt cost
+	for p.url = p.stderr.readyURL(); p.url == "" || statusOf(p.url+"/health") != 200; p.url = p.stderr.readyURL() {
 		if time.Since(start) > 2*time.Second {
 			t.Fatalf("no 200 from /health within 2s of start:\n%s", p.stderr)
 		}
@@ -106,6 +107,20 @@ func TestProcessZeroSetupServesHealthWithinTwoSeconds(t *testing.T) {
 			t.Errorf("zero-setup data directory: %v", err)
 		}
 	}
+	// The newcomer logs in with the password printed on standard output,
+	// which never reaches the log.
+	password := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(p.stdout.String())
+	if password == nil {
+		t.Fatalf("no first administrator password on standard output:\n%s", p.stdout)
+	}
+	if strings.Contains(p.stderr.String(), password[1]) {
+		t.Fatal("the first administrator's password is in the log")
+	}
+	resp, err := http.Post(p.url+"/auth/login/json", "application/json", strings.NewReader(`{"email":"admin@localhost","password":"`+password[1]+`"}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login with the printed password: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }
 
 func TestProcessSecondServeOnSameFileIsRefused(t *testing.T) {

@@ -22,6 +22,7 @@ const (
 // env is everything a command reads from and writes to the outside world,
 // so that tests can run commands in-process.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
 
@@ -32,7 +33,7 @@ type env struct {
 }
 
 func stdEnv() env {
-	return env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	return env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 }
 
 const usage = `gathering: a self-hosted server for teams of AI agents.
@@ -41,6 +42,7 @@ Usage:
   gathering serve [flags]           run the server
   gathering migrate up|status       apply or list the database migrations
   gathering config [flags]          print the effective configuration (secrets masked)
+  gathering user ACTION [flags]     create, list, set-role, deactivate, reset-password
   gathering version                 print the version, commit and Go version
 
 Run "gathering COMMAND --help" for the flags of a command. Every flag has an
@@ -58,6 +60,7 @@ func run(ctx context.Context, args []string, e env) int {
 		"migrate": migrate,
 		"config":  showConfig,
 		"version": version,
+		"user":    user,
 	}
 	cmd, ok := commands[args[0]]
 	switch {

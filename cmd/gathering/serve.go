@@ -11,10 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/config"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/httpapi"
 	"github.com/gathering/gathering/internal/logging"
+	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/server"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
@@ -58,7 +60,18 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if err := prepareSchema(ctx, cfg, db, log); err != nil {
 		return err
 	}
-	api, err := newAPI(cfg, db, log, e)
+	svc, err := newAuthService(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, cfg, db, svc, log, e); err != nil {
+		return err
+	}
+	limiter, limiterService, err := newLimiter(cfg, log)
+	if err != nil {
+		return err
+	}
+	api, err := newAPI(cfg, db, svc, limiter, log, e)
 	if err != nil {
 		return err
 	}
@@ -66,7 +79,11 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
-	components := startstop.NewGroup() // later features register their workers here, in start order
+	services := []startstop.Named{{Name: "revocation purger", Service: svc.Purger()}}
+	if limiterService != nil {
+		services = append(services, startstop.Named{Name: "rate limiter", Service: limiterService})
+	}
+	components := startstop.NewGroup(services...)
 	if err := components.Start(ctx); err != nil {
 		ln.Close()
 		return err
@@ -116,19 +133,29 @@ func countPending(states []store.MigrationState) int {
 	return n
 }
 
-func newAPI(cfg *config.Config, db store.Store, log *slog.Logger, e env) (*httpapi.API, error) {
+func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, log *slog.Logger, e env) (*httpapi.API, error) {
+	tiers, err := rates(cfg)
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return httpapi.New(httpapi.Deps{
 		Log:      log,
 		Store:    db,
 		Registry: reg,
+		Auth:     svc,
+		Limiter:  limiter,
 		Routes:   e.routes,
 		Options: httpapi.Options{
-			CORSOrigins:    cfg.CORSOrigins,
-			MaxBodyBytes:   cfg.MaxBodyBytes,
-			RequestTimeout: cfg.RequestTimeout,
-			LogBodies:      cfg.LogBodies,
+			CORSOrigins:      cfg.CORSOrigins,
+			MaxBodyBytes:     cfg.MaxBodyBytes,
+			RequestTimeout:   cfg.RequestTimeout,
+			LogBodies:        cfg.LogBodies,
+			Rates:            tiers,
+			TrustedProxies:   trustedProxies(cfg),
+			MetricsToken:     cfg.MetricsToken,
+			OpenRegistration: cfg.Registration == "open",
 		},
 	})
 }

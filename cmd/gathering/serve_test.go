@@ -31,7 +31,7 @@ func (r echoRequest) Validate() error {
 // testRoutes reach the real middleware chain with handlers of the tests' own.
 func testRoutes(slowStarted chan<- struct{}) []httpapi.Route {
 	return []httpapi.Route{
-		{Method: "POST", Pattern: "/test/echo", Summary: "echo", Tag: "test", BodyLimit: 256, Request: echoRequest{}, Response: echoRequest{},
+		{Method: "POST", Pattern: "/test/echo", Summary: "echo", Tag: "test", Access: httpapi.Public, BodyLimit: 256, Request: echoRequest{}, Response: echoRequest{},
 			Handler: httpapi.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 				var req echoRequest
 				if err := httpapi.DecodeJSON(r, &req); err != nil {
@@ -39,14 +39,14 @@ func testRoutes(slowStarted chan<- struct{}) []httpapi.Route {
 				}
 				return json.NewEncoder(w).Encode(req)
 			})},
-		{Method: "GET", Pattern: "/test/panic", Summary: "panic", Tag: "test",
+		{Method: "GET", Pattern: "/test/panic", Summary: "panic", Tag: "test", Access: httpapi.Public,
 			Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("internal detail: table users is broken") })},
-		{Method: "GET", Pattern: "/test/wait", Summary: "wait for the deadline", Tag: "test",
+		{Method: "GET", Pattern: "/test/wait", Summary: "wait for the deadline", Tag: "test", Access: httpapi.Public,
 			Handler: httpapi.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 				<-r.Context().Done()
 				return r.Context().Err()
 			})},
-		{Method: "GET", Pattern: "/test/slow", Summary: "slow", Tag: "test",
+		{Method: "GET", Pattern: "/test/slow", Summary: "slow", Tag: "test", Access: httpapi.Public,
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if slowStarted != nil {
 					slowStarted <- struct{}{}
@@ -270,9 +270,9 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
-	srv := startServe(t, nil)
+	srv := startServe(t, map[string]string{"GATHERING_METRICS_TOKEN": "scrape-scrape-scrape"})
 	do(t, "GET", srv.url+"/health", nil)
-	resp, body := do(t, "GET", srv.url+"/metrics", nil)
+	resp, body := do(t, "GET", srv.url+"/metrics", nil, "Authorization", "Bearer scrape-scrape-scrape")
 	if resp.StatusCode != 200 {
 		t.Fatalf("/metrics: %d", resp.StatusCode)
 	}

@@ -5,8 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/config"
+	"github.com/gathering/gathering/internal/httpapi"
+	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/pgstore"
 	"github.com/gathering/gathering/internal/store/sqlitestore"
@@ -46,4 +55,60 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 		return nil, fmt.Errorf("open SQLite: %w", err)
 	}
 	return s, nil
+}
+
+// newAuthService builds the identity service from the configuration.
+func newAuthService(cfg *config.Config, db store.Store, log *slog.Logger) (*auth.Service, error) {
+	return auth.NewService(auth.Config{
+		Secret:     []byte(cfg.SecretKey),
+		AccessTTL:  cfg.AccessTokenTTL,
+		RefreshTTL: cfg.RefreshTokenTTL,
+		BcryptCost: cfg.BcryptCost,
+	}, db, log)
+}
+
+// maxLimiterKeys bounds the in-memory rate limiter.
+const maxLimiterKeys = 100_000
+
+// newLimiter returns the rate limiter: in memory, or in Redis (falling back
+// to memory while Redis is down) when REDIS_URL is set. The second result is
+// the component to start and stop, if any.
+func newLimiter(cfg *config.Config, log *slog.Logger) (ratelimit.Limiter, *ratelimit.Fallback, error) {
+	memory := ratelimit.NewMemory(maxLimiterKeys, time.Now)
+	if cfg.RedisURL == "" {
+		return memory, nil, nil
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	fallback := ratelimit.NewFallback(ratelimit.NewRedis(redis.NewClient(opts), "gathering:ratelimit:"), memory, log, ratelimit.FallbackConfig{})
+	return fallback, fallback, nil
+}
+
+// rates parses the rate tiers (Load has validated them).
+func rates(cfg *config.Config) (map[httpapi.Tier]ratelimit.Rate, error) {
+	out := map[httpapi.Tier]ratelimit.Rate{}
+	for tier, spec := range map[httpapi.Tier]string{httpapi.TierAuth: cfg.RateLimitAuth, httpapi.TierWrite: cfg.RateLimitWrite,
+		httpapi.TierRead: cfg.RateLimitRead, httpapi.TierHealth: cfg.RateLimitHealth} {
+		r, err := ratelimit.ParseRate(spec)
+		if err != nil {
+			return nil, fmt.Errorf("GATHERING_RATE_LIMIT_%s: %w", strings.ToUpper(tier.String()), err)
+		}
+		out[tier] = r
+	}
+	return out, nil
+}
+
+// trustedProxies parses GATHERING_TRUSTED_PROXIES (Load has validated it).
+func trustedProxies(cfg *config.Config) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range cfg.TrustedProxies {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out
 }

@@ -52,6 +52,19 @@ type Config struct {
 	ShutdownDrain     time.Duration // keep serving after readiness turns 503
 	ShutdownTimeout   time.Duration // wait this long for in-flight requests
 
+	Registration      string        // open or closed (default: open in development, closed in production)
+	BcryptCost        int           // password hashing cost
+	AccessTokenTTL    time.Duration // lifetime of an access token
+	RefreshTokenTTL   time.Duration // lifetime of a refresh token
+	AdminEmail        string        // administrator created at start when missing
+	AdminPasswordHash string        // its bcrypt hash
+	RateLimitAuth     string        // rate tiers, "N/s", "N/min" or "N/h"
+	RateLimitWrite    string
+	RateLimitRead     string
+	RateLimitHealth   string
+	TrustedProxies    []string // addresses or CIDRs whose X-Forwarded-For is believed
+	MetricsToken      string   // bearer token a scraper may use for /metrics
+
 	// Sources tells, per setting (keyed by its canonical variable), where
 	// the value came from: "default", "env NAME" or "flag --name".
 	Sources map[string]string

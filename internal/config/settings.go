@@ -95,6 +95,42 @@ var settings = []Setting{
 	{Env: []string{"GATHERING_SHUTDOWN_TIMEOUT"}, Flag: "shutdown-timeout", Default: "30s",
 		Usage: "then wait this long for in-flight requests",
 		field: func(c *Config) any { return &c.ShutdownTimeout }},
+	{Env: []string{"GATHERING_REGISTRATION"},
+		Usage: "open or closed: whether anyone may register (default open in development, closed in production)",
+		field: func(c *Config) any { return &c.Registration }},
+	{Env: []string{"GATHERING_BCRYPT_COST"}, Default: "12",
+		Usage: "bcrypt cost of password hashes (10 to 16)",
+		field: func(c *Config) any { return &c.BcryptCost }},
+	{Env: []string{"GATHERING_ACCESS_TOKEN_TTL"}, Default: "24h",
+		Usage: "lifetime of an access token",
+		field: func(c *Config) any { return &c.AccessTokenTTL }},
+	{Env: []string{"GATHERING_REFRESH_TOKEN_TTL"}, Default: "720h",
+		Usage: "lifetime of a refresh token (each use rotates it)",
+		field: func(c *Config) any { return &c.RefreshTokenTTL }},
+	{Env: []string{"ADMIN_EMAIL", "GATHERING_ADMIN_EMAIL"},
+		Usage: "administrator account created at start when it does not exist (with ADMIN_PASSWORD_HASH)",
+		field: func(c *Config) any { return &c.AdminEmail }},
+	{Env: []string{"ADMIN_PASSWORD_HASH", "GATHERING_ADMIN_PASSWORD_HASH"}, Secret: true,
+		Usage: "bcrypt hash of that administrator's password",
+		field: func(c *Config) any { return &c.AdminPasswordHash }, show: showSet(func(c *Config) string { return c.AdminPasswordHash })},
+	{Env: []string{"GATHERING_RATE_LIMIT_AUTH"}, Default: "5/min",
+		Usage: "rate of login, register and refresh requests per client",
+		field: func(c *Config) any { return &c.RateLimitAuth }},
+	{Env: []string{"GATHERING_RATE_LIMIT_WRITE"}, Default: "30/min",
+		Usage: "rate of writes (POST, PUT, PATCH, DELETE) per user or client",
+		field: func(c *Config) any { return &c.RateLimitWrite }},
+	{Env: []string{"GATHERING_RATE_LIMIT_READ"}, Default: "120/min",
+		Usage: "rate of reads (GET) per user or client",
+		field: func(c *Config) any { return &c.RateLimitRead }},
+	{Env: []string{"GATHERING_RATE_LIMIT_HEALTH"}, Default: "300/min",
+		Usage: "rate of health probes per client",
+		field: func(c *Config) any { return &c.RateLimitHealth }},
+	{Env: []string{"GATHERING_TRUSTED_PROXIES"},
+		Usage: "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed",
+		field: func(c *Config) any { return &c.TrustedProxies }},
+	{Env: []string{"GATHERING_METRICS_TOKEN"}, Secret: true,
+		Usage: "bearer token that lets a scraper read /metrics without an admin account",
+		field: func(c *Config) any { return &c.MetricsToken }, show: showSet(func(c *Config) string { return c.MetricsToken })},
 }
 
 // set parses v into the setting's field.
@@ -115,7 +151,7 @@ func (s Setting) set(c *Config, v string) error {
 			return fmt.Errorf("%q is not a duration like 500ms, 30s or 2m", v)
 		}
 	case *[]string:
-		*p = splitOrigins(v)
+		*p = splitList(v)
 	case *slog.Level:
 		if p.UnmarshalText([]byte(v)) != nil {
 			return fmt.Errorf("%q is not one of debug, info, warn, error", v)
@@ -163,7 +199,7 @@ func kindName(field any) string {
 	}
 }
 
-func splitOrigins(v string) []string {
+func splitList(v string) []string {
 	var out []string
 	for o := range strings.SplitSeq(v, ",") {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
@@ -171,6 +207,16 @@ func splitOrigins(v string) []string {
 		}
 	}
 	return out
+}
+
+// showSet shows only whether a secret is set.
+func showSet(value func(*Config) string) func(*Config) string {
+	return func(c *Config) string {
+		if value(c) == "" {
+			return "(not set)"
+		}
+		return "******** (set)"
+	}
 }
 
 func showSecret(c *Config) string {

@@ -3,9 +3,12 @@ package config
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // knownDefaultSecrets are placeholder secrets seen in examples and in the
@@ -34,6 +37,7 @@ func (c *Config) validate() Problems {
 		add("GATHERING_LOG_FORMAT: %q is not auto, json or text", c.LogFormat)
 	}
 	p = append(p, c.validateURLs()...)
+	p = append(p, c.validateIdentity()...)
 	p = append(p, c.validateLimits()...)
 	for _, o := range c.CORSOrigins {
 		if o != "*" && !validOrigin(o) {
@@ -124,3 +128,52 @@ func validOrigin(o string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
 		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
 }
+
+var rateSpec = regexp.MustCompile(`^[1-9][0-9]{0,6}/(s|min|h)$`)
+
+// validateIdentity checks the identity and abuse-protection settings and
+// fills in the registration default of the environment.
+func (c *Config) validateIdentity() Problems {
+	var p Problems
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	switch c.Registration {
+	case "":
+		c.Registration = map[bool]string{true: "closed", false: "open"}[c.Production()]
+	case "open", "closed":
+	default:
+		add("GATHERING_REGISTRATION: %q is not open or closed", c.Registration)
+	}
+	if c.BcryptCost < 10 || c.BcryptCost > 16 {
+		add("GATHERING_BCRYPT_COST: %d is not between 10 and 16", c.BcryptCost)
+	}
+	if c.AccessTokenTTL < time.Minute {
+		add("GATHERING_ACCESS_TOKEN_TTL: must be at least 1m")
+	}
+	if c.RefreshTokenTTL < c.AccessTokenTTL {
+		add("GATHERING_REFRESH_TOKEN_TTL: must be at least the access token lifetime")
+	}
+	if (c.AdminEmail == "") != (c.AdminPasswordHash == "") {
+		add("ADMIN_EMAIL and ADMIN_PASSWORD_HASH: set both or neither")
+	}
+	if c.AdminPasswordHash != "" && !bcryptHash.MatchString(c.AdminPasswordHash) {
+		add("ADMIN_PASSWORD_HASH: is not a bcrypt hash ($2a$, $2b$ or $2y$ followed by the cost and 53 characters)")
+	}
+	for i, rate := range []string{c.RateLimitAuth, c.RateLimitWrite, c.RateLimitRead, c.RateLimitHealth} {
+		if !rateSpec.MatchString(rate) {
+			add("GATHERING_RATE_LIMIT_%s: %q is not a rate like 5/s, 30/min or 1000/h", []string{"AUTH", "WRITE", "READ", "HEALTH"}[i], rate)
+		}
+	}
+	for _, proxy := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(proxy); err != nil {
+			if _, err := netip.ParseAddr(proxy); err != nil {
+				add("GATHERING_TRUSTED_PROXIES: %q is not an address or CIDR", proxy)
+			}
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		add("GATHERING_METRICS_TOKEN: must be at least 16 characters")
+	}
+	return p
+}
+
+var bcryptHash = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)

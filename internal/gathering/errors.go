@@ -20,6 +20,7 @@ const (
 	EUNSUPPORTED  = "unsupported"  // the media type or operation is not supported
 	EUNAUTHORIZED = "unauthorized" // the caller is not authenticated
 	EFORBIDDEN    = "forbidden"    // the caller may not do this
+	ERATELIMITED  = "rate_limited" // too many requests; Error.RetryAfter says when to retry
 )
 
 // FieldError names one invalid input field and what is wrong with it.

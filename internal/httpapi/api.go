@@ -5,14 +5,19 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
 )
 
@@ -22,6 +27,11 @@ type Options struct {
 	MaxBodyBytes   int64         // default request body limit
 	RequestTimeout time.Duration // default request deadline
 	LogBodies      bool          // log request bodies (redacted) at debug level
+
+	Rates            map[Tier]ratelimit.Rate // the rate of each tier
+	TrustedProxies   []netip.Prefix          // proxies whose X-Forwarded-For is believed
+	MetricsToken     string                  // lets a scraper read /metrics
+	OpenRegistration bool                    // anyone may register
 }
 
 // Deps are what the API is built from.
@@ -29,6 +39,8 @@ type Deps struct {
 	Log      *slog.Logger
 	Store    store.Store
 	Registry *prometheus.Registry // the process's metrics; the API adds its own
+	Auth     *auth.Service
+	Limiter  ratelimit.Limiter
 	Options  Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
@@ -42,6 +54,8 @@ type API struct {
 	registry     *prometheus.Registry
 	opts         Options
 	metrics      *httpMetrics
+	auth         *auth.Service
+	limiter      ratelimit.Limiter
 	started      time.Time
 	shuttingDown atomic.Bool
 	routes       []Route
@@ -57,10 +71,15 @@ func New(d Deps) (*API, error) {
 		registry: d.Registry,
 		opts:     d.Options,
 		metrics:  newHTTPMetrics(d.Registry),
+		auth:     d.Auth,
+		limiter:  d.Limiter,
 		started:  time.Now(),
 	}
 	d.Registry.MustRegister(newPoolCollector(d.Store))
 	a.routes = append(a.builtinRoutes(), d.Routes...)
+	if err := checkDeclarations(a.routes); err != nil {
+		return nil, err
+	}
 	doc, err := a.buildOpenAPI()
 	if err != nil {
 		return nil, err
@@ -68,6 +87,21 @@ func New(d Deps) (*API, error) {
 	a.openapi = doc
 	a.router = a.newRouter()
 	return a, nil
+}
+
+// checkDeclarations refuses a route table where a route does not say who
+// may call it.
+func checkDeclarations(routes []Route) error {
+	var missing []string
+	for _, rt := range routes {
+		if rt.Access == accessUndeclared {
+			missing = append(missing, rt.Method+" "+rt.Pattern)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("routes without an access declaration: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // ServeHTTP implements http.Handler.

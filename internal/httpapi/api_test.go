@@ -16,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 
+	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/openapi"
+	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/sqlitestore"
 )
@@ -41,7 +43,17 @@ func newSetup(t testing.TB, opts Options, routes ...Route) setup {
 	}
 	opts.MaxBodyBytes = cmp.Or(opts.MaxBodyBytes, 1<<20)
 	opts.RequestTimeout = max(opts.RequestTimeout, 5*time.Second)
-	api, err := New(Deps{Log: slog.New(slog.DiscardHandler), Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes})
+	if opts.Rates == nil {
+		generous := ratelimit.Rate{Count: 10_000, Per: time.Minute}
+		opts.Rates = map[Tier]ratelimit.Rate{TierAuth: generous, TierWrite: generous, TierRead: generous, TierHealth: generous}
+	}
+	log := slog.New(slog.DiscardHandler)
+	svc, err := auth.NewService(auth.Config{Secret: []byte(strings.Repeat("s", 32)), BcryptCost: 10}, db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
+		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +225,17 @@ func TestCORS(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	s := newSetup(t, Options{})
+	const scrape = "scrape-token-0123456789"
+	s := newSetup(t, Options{MetricsToken: scrape})
 	get(t, s.srv.URL+"/health/live")
 	get(t, s.srv.URL+"/no/such/thing")
-	resp, body := get(t, s.srv.URL+"/metrics")
+	if resp, _ := get(t, s.srv.URL+"/metrics"); resp.StatusCode != 401 {
+		t.Fatalf("/metrics without a token: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, s.srv.URL+"/metrics", "Authorization", "Bearer wrong-token-0123456789"); resp.StatusCode != 401 {
+		t.Fatalf("/metrics with a wrong token: %d", resp.StatusCode)
+	}
+	resp, body := get(t, s.srv.URL+"/metrics", "Authorization", "Bearer "+scrape)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -236,7 +255,7 @@ func TestMetrics(t *testing.T) {
 
 func TestDefaultBodyLimit(t *testing.T) {
 	t.Parallel()
-	sink := Route{Method: "POST", Pattern: "/t/sink", Summary: "read the body", Tag: "test",
+	sink := Route{Method: "POST", Pattern: "/t/sink", Summary: "read the body", Tag: "test", Access: Public,
 		Handler: HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			var v map[string]string
 			if err := DecodeJSON(r, &v); err != nil {

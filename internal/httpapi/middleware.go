@@ -88,6 +88,9 @@ func (a *API) observe(next http.Handler) http.Handler {
 			a.metrics.observe(r.Method, route, status, elapsed)
 			attrs := []any{"method", r.Method, "route", route, "path", r.URL.Path, "status", status,
 				"bytes", rec.bytes, "duration_ms", float64(elapsed.Microseconds()) / 1000, "remote", r.RemoteAddr}
+			if state.userID != 0 {
+				attrs = append(attrs, "user_id", state.userID)
+			}
 			if state.err != nil {
 				a.log.ErrorContext(r.Context(), "request", append(attrs, "error", state.err.Error())...)
 				return
@@ -99,7 +102,10 @@ func (a *API) observe(next http.Handler) http.Handler {
 }
 
 // requestState is what the inner handlers tell the access log.
-type requestState struct{ err error }
+type requestState struct {
+	err    error
+	userID int64
+}
 
 type requestStateKey struct{}
 
@@ -107,6 +113,13 @@ type requestStateKey struct{}
 func recordFailure(r *http.Request, err error) {
 	if state, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
 		state.err = err
+	}
+}
+
+// setUser names the authenticated user on the access log line.
+func setUser(r *http.Request, id int64) {
+	if state, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
+		state.userID = id
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gathering/gathering/internal/gathering"
 )
@@ -42,6 +43,7 @@ var statusByCode = map[string]int{
 	gathering.EINVALID:      http.StatusUnprocessableEntity,
 	gathering.EINTERNAL:     http.StatusInternalServerError,
 	gathering.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	gathering.ERATELIMITED:  http.StatusTooManyRequests,
 	gathering.ETIMEOUT:      http.StatusServiceUnavailable,
 }
 
@@ -52,8 +54,14 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		err = gathering.Errorf(gathering.ETIMEOUT, "The request did not finish in time.")
 	}
 	code := gathering.ErrorCode(err)
-	if code == gathering.EINTERNAL {
+	switch code {
+	case gathering.EINTERNAL:
 		recordFailure(r, err)
+	case gathering.EUNAUTHORIZED:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gathering"`)
+	}
+	if retry := gathering.ErrorRetryAfter(err); retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(retry)))
 	}
 	writeProblem(w, r, code, gathering.ErrorMessage(err), gathering.ErrorFields(err))
 }
@@ -72,7 +80,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, code, detail string, f
 		RequestID: gathering.RequestID(r.Context()),
 		Errors:    fields,
 	}
-	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+	if (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
 	writeBody(w, status, "application/problem+json", p)

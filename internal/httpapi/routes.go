@@ -18,6 +18,8 @@ type Route struct {
 	Tag     string
 	Handler http.Handler
 	ID      string // OpenAPI operationId; derived from method and path when empty
+	Access  Access // who may call it; required
+	Tier    Tier   // rate-limit tier; from the method when zero
 
 	Request     any    // zero value of the JSON request body, nil when none
 	Response    any    // zero value of the success body, nil when none
@@ -43,16 +45,35 @@ func (fn HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *API) builtinRoutes() []Route {
 	docs := openapi.DocsHandler(openapi.DefaultSpecURL)
 	return []Route{
-		{Method: "GET", Pattern: "/", Summary: "API information (browsers are sent to the docs)", Tag: "meta", Handler: HandlerFunc(a.root), Response: Info{}},
-		{Method: "GET", Pattern: "/health", Summary: "Health summary", Tag: "health", Handler: HandlerFunc(a.health), Response: Health{}},
-		{Method: "GET", Pattern: "/health/live", Summary: "Liveness: 200 while the process runs", Tag: "health", Handler: HandlerFunc(a.live), Response: Status{}},
-		{Method: "GET", Pattern: "/health/ready", Summary: "Readiness: 200 when the database answers and the server is not stopping", Tag: "health", Handler: HandlerFunc(a.ready), Response: Status{}},
-		{Method: "GET", Pattern: "/metrics", Summary: "Prometheus metrics", Tag: "meta", Handler: a.metricsHandler(), Response: "", ContentType: "text/plain; version=0.0.4", Timeout: -1},
-		{Method: "GET", Pattern: "/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta", Handler: HandlerFunc(a.openAPI), Response: map[string]any{}},
-		{Method: "GET", Pattern: "/docs", Summary: "Browsable API documentation (redirects to /docs/)", Tag: "meta", Handler: docs, Status: http.StatusMovedPermanently},
-		{Method: "GET", Pattern: "/docs/", ID: "getDocsPage", Summary: "Browsable API documentation", Tag: "meta", Handler: docs, Response: "", ContentType: "text/html"},
-		{Method: "GET", Pattern: "/docs/docs.js", Summary: "Script of the documentation page", Tag: "meta", Handler: docs, Response: "", ContentType: "text/javascript"},
-		{Method: "GET", Pattern: "/docs/docs.css", Summary: "Style sheet of the documentation page", Tag: "meta", Handler: docs, Response: "", ContentType: "text/css"},
+		{Method: "GET", Access: Public, Tier: TierHealth, Pattern: "/", Summary: "API information (browsers are sent to the docs)", Tag: "meta", Handler: HandlerFunc(a.root), Response: Info{}},
+		{Method: "GET", Access: Public, Tier: TierHealth, Pattern: "/health", Summary: "Health summary", Tag: "health", Handler: HandlerFunc(a.health), Response: Health{}},
+		{Method: "GET", Access: Public, Tier: TierHealth, Pattern: "/health/live", Summary: "Liveness: 200 while the process runs", Tag: "health", Handler: HandlerFunc(a.live), Response: Status{}},
+		{Method: "GET", Access: Public, Tier: TierHealth, Pattern: "/health/ready", Summary: "Readiness: 200 when the database answers and the server is not stopping", Tag: "health", Handler: HandlerFunc(a.ready), Response: Status{}},
+		{Method: "GET", Access: Scraper, Pattern: "/metrics", Summary: "Prometheus metrics", Tag: "meta", Handler: a.metricsHandler(), Response: "", ContentType: "text/plain; version=0.0.4", Timeout: -1},
+		{Method: "GET", Access: Public, Pattern: "/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta", Handler: HandlerFunc(a.openAPI), Response: map[string]any{}},
+		{Method: "GET", Access: Public, Pattern: "/docs", Summary: "Browsable API documentation (redirects to /docs/)", Tag: "meta", Handler: docs, Status: http.StatusMovedPermanently},
+		{Method: "GET", Access: Public, Pattern: "/docs/", ID: "getDocsPage", Summary: "Browsable API documentation", Tag: "meta", Handler: docs, Response: "", ContentType: "text/html"},
+		{Method: "GET", Access: Public, Pattern: "/docs/docs.js", Summary: "Script of the documentation page", Tag: "meta", Handler: docs, Response: "", ContentType: "text/javascript"},
+		{Method: "GET", Access: Public, Pattern: "/docs/docs.css", Summary: "Style sheet of the documentation page", Tag: "meta", Handler: docs, Response: "", ContentType: "text/css"},
+
+		// Identity.
+		{Method: "POST", Pattern: "/auth/register", Access: Public, Tier: TierAuth, Handler: HandlerFunc(a.register), Request: RegisterRequest{}, Response: UserResponse{}, Status: http.StatusCreated, Tag: "auth", Summary: "Create an account (403 when registration is closed)"},
+		{Method: "POST", Pattern: "/auth/login", Access: Public, Tier: TierAuth, Handler: HandlerFunc(a.loginForm), Response: TokenResponse{}, Tag: "auth", Summary: "Log in with a form (username, password), as the OAuth2 password flow"},
+		{Method: "POST", Pattern: "/auth/login/json", Access: Public, Tier: TierAuth, Handler: HandlerFunc(a.loginJSON), Request: LoginRequest{}, Response: TokenResponse{}, Tag: "auth", Summary: "Log in with JSON"},
+		{Method: "POST", Pattern: "/auth/refresh", Access: Public, Tier: TierAuth, Handler: HandlerFunc(a.refresh), Request: RefreshRequest{}, Response: TokenResponse{}, Tag: "auth", Summary: "Trade a refresh token for a new pair (the old one stops working)"},
+		{Method: "POST", Pattern: "/auth/verify", Access: Public, Handler: HandlerFunc(a.verify), Response: VerifyResponse{}, Tag: "auth", Summary: "Tell whether the bearer token is valid"},
+		{Method: "GET", Pattern: "/auth/me", Access: Viewer, Handler: HandlerFunc(a.me), Response: UserResponse{}, Tag: "auth", Summary: "The authenticated user"},
+		{Method: "POST", Pattern: "/auth/logout", Access: Viewer, Handler: HandlerFunc(a.logout), Status: http.StatusNoContent, Tag: "auth", Summary: "Revoke this access token and its refresh tokens"},
+		{Method: "POST", Pattern: "/auth/api-keys", Access: Viewer, Handler: HandlerFunc(a.createAPIKey), Request: APIKeyRequest{}, Response: CreatedAPIKey{}, Status: http.StatusCreated, Tag: "auth", Summary: "Create a personal API key (shown once)"},
+		{Method: "GET", Pattern: "/auth/api-keys", Access: Viewer, Handler: HandlerFunc(a.listAPIKeys), Response: List[APIKeyResponse]{}, Tag: "auth", Summary: "Your API keys (admins: ?all=true for everyone's)"},
+		{Method: "DELETE", Pattern: "/auth/api-keys/{id}", Access: Viewer, Handler: HandlerFunc(a.revokeAPIKey), Status: http.StatusNoContent, Tag: "auth", Summary: "Revoke an API key (yours; admins: any)"},
+
+		// Administration.
+		{Method: "GET", Pattern: "/users", Access: Admin, Handler: HandlerFunc(a.listUsers), Response: List[UserResponse]{}, Tag: "users", Summary: "List users"},
+		{Method: "GET", Pattern: "/users/{id}", Access: Admin, Handler: HandlerFunc(a.getUser), Response: UserResponse{}, Tag: "users", Summary: "One user"},
+		{Method: "PATCH", Pattern: "/users/{id}", Access: Admin, Handler: HandlerFunc(a.patchUser), Request: UserPatch{}, Response: UserResponse{}, Tag: "users", Summary: "Rename, change the role, (de)activate"},
+		{Method: "DELETE", Pattern: "/users/{id}", Access: Admin, Handler: HandlerFunc(a.deactivateUser), Status: http.StatusNoContent, Tag: "users", Summary: "Deactivate a user (accounts are never erased)"},
+		{Method: "GET", Pattern: "/audit", Access: Admin, Handler: HandlerFunc(a.listAudit), Response: List[AuditEventResponse]{}, Tag: "audit", Summary: "The audit trail, newest first (event, actor, since, until, limit, offset)"},
 	}
 }
 
@@ -60,7 +81,7 @@ func (a *API) builtinRoutes() []Route {
 // middleware chain, and the problem responses for unknown routes and methods.
 func (a *API) newRouter() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(requestID, a.observe, a.recoverPanic, securityHeaders, cors(a.opts.CORSOrigins))
+	r.Use(requestID, a.observe, a.recoverPanic, securityHeaders, cors(a.opts.CORSOrigins), a.resolveClient)
 	if a.opts.LogBodies {
 		r.Use(a.logBody)
 	}
@@ -83,7 +104,7 @@ func (a *API) routeLimits(rt Route) []func(http.Handler) http.Handler {
 	if limit == 0 {
 		limit = a.opts.MaxBodyBytes
 	}
-	mw := []func(http.Handler) http.Handler{limitBody(limit)}
+	mw := []func(http.Handler) http.Handler{a.guard(rt), limitBody(limit)}
 	timeout := rt.Timeout
 	if timeout == 0 {
 		timeout = a.opts.RequestTimeout

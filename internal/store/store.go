@@ -40,6 +40,7 @@ type Store interface {
 	Close() error
 
 	MetaStore
+	IdentityStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the

@@ -32,7 +32,13 @@ func open(t *testing.T, dbURL string) *pgstore.Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Exercise(t, func(t *testing.T) store.Store { return open(t, pgtest.URL(t)) })
+	storetest.Exercise(t, func(t *testing.T) store.Store { return open(t, pgtest.URL(t)) }, exec)
+}
+
+// exec runs raw SQL on a pgstore for the conformance suite.
+func exec(ctx context.Context, s store.Store, sql string) error {
+	_, err := pgstore.PoolOf(s.(*pgstore.Store)).Exec(ctx, sql)
+	return err
 }
 
 func TestConcurrentMigrate(t *testing.T) {

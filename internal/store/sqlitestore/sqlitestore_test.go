@@ -1,6 +1,7 @@
 package sqlitestore_test
 
 import (
+	"context"
 	"database/sql"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,14 @@ func TestConformance(t *testing.T) {
 			t.Fatalf("Open: %v", err)
 		}
 		return s
-	})
+	}, exec)
+}
+
+// exec runs raw SQL on the writer of a sqlitestore for the conformance suite.
+func exec(ctx context.Context, s store.Store, sql string) error {
+	write, _ := sqlitestore.Pools(s.(*sqlitestore.Store))
+	_, err := write.ExecContext(ctx, sql)
+	return err
 }
 
 func TestSecondOpenIsRefused(t *testing.T) {

@@ -1,0 +1,88 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gathering/gathering/internal/startstop"
+)
+
+// Purger returns a background component that deletes expired revocations
+// every Config.PurgeInterval. It follows the startstop contract: Start
+// launches one goroutine, Stop ends it and waits for it.
+func (s *Service) Purger() startstop.Service {
+	return &purger{svc: s, interval: s.cfg.PurgeInterval}
+}
+
+// purger is the component behind Service.Purger.
+type purger struct {
+	svc      *Service
+	interval time.Duration
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start launches the purge loop. The loop keeps ctx's values but not its
+// cancellation: it runs until Stop.
+func (p *purger) Start(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done != nil {
+		return errors.New("revocation purger already started")
+	}
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel, p.done = cancel, make(chan struct{})
+	go p.run(loopCtx, p.done)
+	return nil
+}
+
+// Stop ends the loop and waits for it, giving up when ctx ends. Stopping a
+// purger that is not running does nothing.
+func (p *purger) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	cancel, done := p.cancel, p.done
+	p.cancel, p.done = nil, nil
+	p.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run purges on every tick until ctx ends.
+func (p *purger) run(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.purge(ctx)
+		}
+	}
+}
+
+// purge runs one purge and logs the outcome.
+func (p *purger) purge(ctx context.Context) {
+	n, err := p.svc.PurgeRevocations(ctx)
+	if err != nil && ctx.Err() == nil {
+		p.svc.log.WarnContext(ctx, "revocation purge failed", slog.Any("error", err))
+		return
+	}
+	if n > 0 {
+		p.svc.log.DebugContext(ctx, "expired revocations purged", slog.Int("count", n))
+	}
+}

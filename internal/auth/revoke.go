@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
+)
+
+// Revoke revokes an access token id until expiresAt: the database first,
+// so every instance honours it, then this instance's LRU.
+func (s *Service) Revoke(ctx context.Context, jti string, expiresAt time.Time) error {
+	if jti == "" {
+		return gathering.Errorf(gathering.EINVALID, "token id is empty")
+	}
+	if err := s.st.RevocationCreate(ctx, jti, expiresAt); err != nil {
+		return err
+	}
+	s.revoked.Add(jti, expiresAt)
+	return nil
+}
+
+// checkRevoked rejects a revoked token id. The LRU only remembers
+// revocations (no negative caching), so a miss always asks the database;
+// a database failure is EUNAVAILABLE (fail closed).
+func (s *Service) checkRevoked(ctx context.Context, jti string) error {
+	if s.revoked.Contains(jti) {
+		return unauthorized("Token revoked", nil)
+	}
+	revoked, err := s.st.RevocationExists(ctx, jti)
+	if err != nil {
+		return &gathering.Error{Code: gathering.EUNAVAILABLE, Message: "Cannot check token revocation", Err: err}
+	}
+	if revoked {
+		s.revoked.Add(jti, time.Time{})
+		return unauthorized("Token revoked", nil)
+	}
+	return nil
+}
+
+// Logout revokes the caller's access token and its refresh family. For an
+// API key it only records the logout: keys are revoked with RevokeAPIKey.
+func (s *Service) Logout(ctx context.Context, p Principal, meta RequestMeta) error {
+	if p.TokenID != "" {
+		if err := s.Revoke(ctx, p.TokenID, p.ExpiresAt); err != nil {
+			return err
+		}
+	}
+	if p.FamilyID != "" {
+		if err := s.st.RefreshFamilyRevoke(ctx, p.FamilyID, s.now()); err != nil {
+			return err
+		}
+	}
+	s.Audit(ctx, gathering.AuditLogout, meta, p.UserID, userTarget(p.UserID), nil)
+	return nil
+}
+
+// PurgeRevocations deletes the revocations of tokens that have expired and
+// returns how many it deleted. The Purger calls it periodically.
+func (s *Service) PurgeRevocations(ctx context.Context) (int, error) {
+	return s.st.RevocationPurge(ctx, s.now().Add(-tokenLeeway))
+}
