@@ -16,6 +16,7 @@ import (
 	"github.com/gathering/gathering/internal/config"
 	"github.com/gathering/gathering/internal/httpapi"
 	"github.com/gathering/gathering/internal/ratelimit"
+	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/pgstore"
 	"github.com/gathering/gathering/internal/store/sqlitestore"
@@ -73,7 +74,7 @@ const maxLimiterKeys = 100_000
 // newLimiter returns the rate limiter: in memory, or in Redis (falling back
 // to memory while Redis is down) when REDIS_URL is set. The second result is
 // the component to start and stop, if any.
-func newLimiter(cfg *config.Config, log *slog.Logger) (ratelimit.Limiter, *ratelimit.Fallback, error) {
+func newLimiter(cfg *config.Config, log *slog.Logger) (ratelimit.Limiter, startstop.Service, error) {
 	memory := ratelimit.NewMemory(maxLimiterKeys, time.Now)
 	if cfg.RedisURL == "" {
 		return memory, nil, nil
@@ -82,8 +83,20 @@ func newLimiter(cfg *config.Config, log *slog.Logger) (ratelimit.Limiter, *ratel
 	if err != nil {
 		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	fallback := ratelimit.NewFallback(ratelimit.NewRedis(redis.NewClient(opts), "gathering:ratelimit:"), memory, log, ratelimit.FallbackConfig{})
-	return fallback, fallback, nil
+	opts.ContextTimeoutEnabled = true // so each call's short deadline holds against a hung Redis
+	client := redis.NewClient(opts)
+	fallback := ratelimit.NewFallback(ratelimit.NewRedis(client, cfg.RedisPrefix+"ratelimit:"), memory, log, ratelimit.FallbackConfig{})
+	return fallback, redisLimiter{fallback, client}, nil
+}
+
+// redisLimiter stops the fallback's prober, then closes the Redis client.
+type redisLimiter struct {
+	*ratelimit.Fallback
+	client *redis.Client
+}
+
+func (r redisLimiter) Stop(ctx context.Context) error {
+	return errors.Join(r.Fallback.Stop(ctx), r.client.Close())
 }
 
 // rates parses the rate tiers (Load has validated them).

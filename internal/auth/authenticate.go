@@ -20,6 +20,9 @@ const apiKeyTouchEvery = time.Minute
 // role for an API key). Rejections are EUNAUTHORIZED with a short reason; a
 // store failure while checking revocation is EUNAVAILABLE.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	if len(token) > maxTokenLen {
+		return Principal{}, unauthorized("Malformed token", nil)
+	}
 	if isAPIKey(token) {
 		return s.authenticateAPIKey(ctx, token)
 	}

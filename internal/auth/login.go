@@ -19,7 +19,7 @@ var errBadLogin = &gathering.Error{Code: gathering.EUNAUTHORIZED, Message: "Inco
 func (s *Service) Login(ctx context.Context, email, password string, meta RequestMeta) (TokenPair, gathering.User, error) {
 	key := NormalizeEmail(email)
 	if err := s.checkThrottle(ctx, key); err != nil {
-		if gathering.ErrorCode(err) == codeRateLimited {
+		if gathering.ErrorCode(err) == gathering.ERATELIMITED {
 			s.Audit(ctx, gathering.AuditLoginThrottled, meta, 0, key, nil)
 		}
 		return TokenPair{}, gathering.User{}, err

@@ -81,7 +81,7 @@ func TestLoginThrottling(t *testing.T) {
 			f.clock.Advance(10 * time.Second)
 			before := counter.lookups.Load()
 			err := login(strings.ToUpper(email), testPassword) // even the right password waits
-			wantCode(t, err, codeRateLimited)
+			wantCode(t, err, gathering.ERATELIMITED)
 			if got := gathering.ErrorRetryAfter(err); got != 50*time.Second {
 				t.Fatalf("%s: RetryAfter %v, want 50s", email, got)
 			}

@@ -8,7 +8,9 @@ import (
 	"github.com/gathering/gathering/internal/store"
 )
 
-// RegisterParams describe a new account. An empty Role means RoleMember.
+// RegisterParams describe a new account. An empty Role means RoleMember;
+// public self-registration must leave it empty (only operators choose a
+// role).
 type RegisterParams struct {
 	Email    string
 	Password string

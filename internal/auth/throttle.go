@@ -16,10 +16,6 @@ const (
 	throttleMax   = 15 * time.Minute
 )
 
-// codeRateLimited is the error code of a throttled attempt (the value of
-// the vocabulary's rate-limited code, which the HTTP layer maps to 429).
-const codeRateLimited = "rate_limited"
-
 // throttleDelay is how long after the last failure the next attempt must
 // wait, given the number of consecutive failures.
 func throttleDelay(failures int) time.Duration {
@@ -44,7 +40,7 @@ func (s *Service) checkThrottle(ctx context.Context, key string) error {
 		return nil
 	}
 	return &gathering.Error{
-		Code:       codeRateLimited,
+		Code:       gathering.ERATELIMITED,
 		Message:    "Too many failed login attempts; try again later",
 		RetryAfter: (wait + time.Second - 1).Truncate(time.Second), // whole seconds, rounded up
 	}

@@ -35,7 +35,8 @@ type Config struct {
 
 	SecretKey       string // signing secret
 	SecretKeySource string // where SecretKey came from: env, file, generated
-	RedisURL        string // shared rate limits (used by later features)
+	RedisURL        string // shared rate limits
+	RedisPrefix     string // namespace of GatheRing's keys in Redis
 	AuthDisabled    bool   // development only: no authentication
 	CORSOrigins     []string
 

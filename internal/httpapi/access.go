@@ -82,12 +82,16 @@ func clientIP(r *http.Request) netip.Addr {
 
 // resolveClient records the client's address: the socket's, or, when the
 // socket is a trusted proxy, the last address in X-Forwarded-For that is not
-// itself a trusted proxy.
+// itself a trusted proxy. A trusted proxy that terminated TLS
+// (X-Forwarded-Proto: https) also turns HSTS on.
 func (a *API) resolveClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := socketIP(r.RemoteAddr)
 		if a.trustedProxy(ip) {
 			ip = a.forwardedFor(r, ip)
+			if r.Header.Get("X-Forwarded-Proto") == "https" {
+				w.Header().Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
 	})

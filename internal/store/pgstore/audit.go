@@ -64,11 +64,13 @@ func (s *Store) AuditAppend(ctx context.Context, e gathering.AuditEvent) (gather
 func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]gathering.AuditEvent, int, error) {
 	where, args := auditWhere(f)
 	var total int
+	// sqlcheck: where holds only auditWhere's fixed conditions; values are parameters
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_events`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count audit events")
 	}
 	limit, offset := pageBounds(f.Page)
 	args = append(args, limit, offset)
+	// sqlcheck: fixed conditions and placeholder numbers only
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+auditColumns+` FROM audit_events%s
 		 ORDER BY at DESC, id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)
 	if err != nil {

@@ -58,10 +58,12 @@ func (s *Store) AuditAppend(ctx context.Context, e gathering.AuditEvent) (gather
 func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]gathering.AuditEvent, int, error) {
 	where, args := auditWhere(f)
 	var total int
+	// sqlcheck: where holds only auditWhere's fixed conditions; values are parameters
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count audit events")
 	}
 	limit, offset := pageBounds(f.Page)
+	// sqlcheck: where holds only auditWhere's fixed conditions; values are parameters
 	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events`+where+`
 		 ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
