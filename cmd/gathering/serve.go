@@ -88,6 +88,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 		ln.Close()
 		return err
 	}
+	if cfg.AuthDisabled {
+		log.Warn("authentication is disabled: every request without credentials acts as an administrator")
+	}
 	log.Info("gathering is ready", "url", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs/",
 		"backend", db.Backend(), "env", cfg.Env, "version", gathering.Build().Version, "startup_ms", time.Since(start).Milliseconds())
 	if e.listening != nil {
@@ -156,6 +159,7 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 			TrustedProxies:   trustedProxies(cfg),
 			MetricsToken:     cfg.MetricsToken,
 			OpenRegistration: cfg.Registration == "open",
+			AuthDisabled:     cfg.AuthDisabled,
 		},
 	})
 }

@@ -60,7 +60,7 @@ var settings = []Setting{
 		Usage: "prefix of every key GatheRing writes in Redis (to share one Redis between deployments)",
 		field: func(c *Config) any { return &c.RedisPrefix }},
 	{Env: []string{"GATHERING_AUTH_DISABLED"}, Default: "false",
-		Usage: "development only: turn authentication off (refused in production; nothing authenticates yet, the identity layer will honour it)",
+		Usage: "development only: requests without credentials act as an administrator (refused in production)",
 		field: func(c *Config) any { return &c.AuthDisabled }},
 	{Env: []string{"CORS_ORIGINS", "GATHERING_CORS_ORIGINS"}, Flag: "cors-origins",
 		Usage: "comma-separated origins allowed to call the API from a browser (* only in development)",

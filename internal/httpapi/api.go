@@ -32,6 +32,7 @@ type Options struct {
 	TrustedProxies   []netip.Prefix          // proxies whose X-Forwarded-For is believed
 	MetricsToken     string                  // lets a scraper read /metrics
 	OpenRegistration bool                    // anyone may register
+	AuthDisabled     bool                    // development only: no credentials means admin
 }
 
 // Deps are what the API is built from.

@@ -249,3 +249,12 @@ func TestRateLimitHeadersAndClientAddress(t *testing.T) {
 		t.Fatalf("another client: %d", resp.StatusCode)
 	}
 }
+
+func TestAuthDisabledActsAsAdministrator(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{AuthDisabled: true})
+	code, body := api(t, "GET", s.srv.URL+"/users", "", "")
+	mustStatus(t, 200, code, body, "users without credentials, authentication disabled")
+	code, body = api(t, "GET", s.srv.URL+"/users", "garbage", "")
+	mustStatus(t, 401, code, body, "a bad token is still refused")
+}
