@@ -41,11 +41,11 @@ func (s *Service) verifyLogin(ctx context.Context, email, password string) (gath
 		return gathering.User{}, err
 	}
 	hash := s.dummyHash
-	if found {
-		hash = u.PasswordHash
+	if found && isPasswordHash(u.PasswordHash) {
+		hash = u.PasswordHash // an account without a usable hash costs the dummy's work
 	}
 	ok := CheckPassword(hash, password)
-	if !found || !ok || !u.IsActive {
+	if !found || !ok || !u.IsActive || hash == s.dummyHash {
 		return gathering.User{}, errBadLogin
 	}
 	return u, nil

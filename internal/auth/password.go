@@ -82,6 +82,11 @@ func CheckPassword(hash, pw string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
 }
 
+// isPasswordHash reports whether hash has a format CheckPassword knows.
+func isPasswordHash(hash string) bool {
+	return strings.HasPrefix(hash, preHashPrefix) || isPlainBcrypt(hash)
+}
+
 // isPlainBcrypt reports whether hash looks like a modular-crypt bcrypt hash.
 func isPlainBcrypt(hash string) bool {
 	for _, p := range []string{"$2a$", "$2b$", "$2y$"} {

@@ -159,6 +159,21 @@ func (a *API) guard(rt Route) func(http.Handler) http.Handler {
 	}
 }
 
+// limitOnly applies a route's rate tier to the client address; WebSocket
+// routes authenticate after the upgrade.
+func (a *API) limitOnly(rt Route) func(http.Handler) http.Handler {
+	tier := tierOf(rt)
+	return func(next http.Handler) http.Handler {
+		return HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			if err := a.limit(w, r, tier); err != nil {
+				return err
+			}
+			next.ServeHTTP(w, r)
+			return nil
+		})
+	}
+}
+
 // authenticate attaches the principal of the request's bearer token. A
 // public route ignores a bad token; any other route answers 401.
 func (a *API) authenticate(r *http.Request, access Access) (*http.Request, error) {

@@ -18,8 +18,11 @@ type Route struct {
 	Tag     string
 	Handler http.Handler
 	ID      string // OpenAPI operationId; derived from method and path when empty
-	Access  Access // who may call it; required
-	Tier    Tier   // rate-limit tier; from the method when zero
+	// WebSocket, when set, serves the route instead of Handler, behind the
+	// one WebSocket authentication step (see webSocket).
+	WebSocket WebSocketHandler
+	Access    Access // who may call it; required
+	Tier      Tier   // rate-limit tier; from the method when zero
 
 	Request     any    // zero value of the JSON request body, nil when none
 	Response    any    // zero value of the success body, nil when none
@@ -86,6 +89,10 @@ func (a *API) newRouter() *chi.Mux {
 		r.Use(a.logBody)
 	}
 	for _, rt := range a.routes {
+		if rt.WebSocket != nil {
+			r.With(a.limitOnly(rt)).Method(rt.Method, rt.Pattern, a.webSocket(rt.Access, rt.WebSocket))
+			continue
+		}
 		r.With(a.routeLimits(rt)...).Method(rt.Method, rt.Pattern, rt.Handler)
 	}
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
