@@ -87,4 +87,3 @@ func TestServerSentEventsNeedAuthenticationFirst(t *testing.T) {
 		t.Fatalf("SSE with a token: %d %q", resp.StatusCode, body)
 	}
 }
-
