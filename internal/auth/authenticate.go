@@ -35,7 +35,7 @@ func (s *Service) authenticateAccess(ctx context.Context, token string) (Princip
 	if err != nil {
 		return Principal{}, err
 	}
-	if err := s.checkRevoked(ctx, claims.ID); err != nil {
+	if err := s.checkRevoked(ctx, claims.ID, claims.FamilyID); err != nil {
 		return Principal{}, err
 	}
 	u, err := s.activeUser(ctx, userID)

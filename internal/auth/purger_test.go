@@ -50,7 +50,7 @@ func TestPurgerDeletesExpiredRevocations(t *testing.T) {
 // revoked asks the database whether jti is revoked.
 func revoked(t *testing.T, f *fixture, jti string) bool {
 	t.Helper()
-	ok, err := f.st.RevocationExists(t.Context(), jti)
+	ok, err := f.st.RevocationExists(t.Context(), jti, "")
 	if err != nil {
 		t.Fatal(err)
 	}

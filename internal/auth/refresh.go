@@ -82,6 +82,9 @@ func (s *Service) refreshFailed(ctx context.Context, rt gathering.RefreshToken, 
 	if rerr := s.st.RefreshFamilyRevoke(ctx, rt.FamilyID, s.now()); rerr != nil {
 		return rerr
 	}
+	if rerr := s.revokeFamily(ctx, rt.FamilyID); rerr != nil {
+		return rerr
+	}
 	s.Audit(ctx, gathering.AuditRefreshReuseDetected, meta, rt.UserID, userTarget(rt.UserID), map[string]any{"family_id": rt.FamilyID})
 	return errBadRefresh
 }

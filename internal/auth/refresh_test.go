@@ -55,6 +55,13 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 		wantCode(t, err, gathering.EUNAUTHORIZED)
 		_, err = f.svc.Refresh(t.Context(), second.RefreshToken, testMeta) // the newest dies too
 		wantCode(t, err, gathering.EUNAUTHORIZED)
+		for _, access := range []string{first.AccessToken, second.AccessToken} { // and every access token of the family
+			_, err = f.svc.Authenticate(t.Context(), access)
+			wantCode(t, err, gathering.EUNAUTHORIZED)
+		}
+		if _, err := f.svc.Authenticate(t.Context(), other.AccessToken); err != nil {
+			t.Fatalf("another family's access token is affected: %v", err)
+		}
 		if _, err := f.svc.Refresh(t.Context(), other.RefreshToken, testMeta); err != nil {
 			t.Fatalf("another family is affected: %v", err)
 		}

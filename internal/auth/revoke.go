@@ -20,14 +20,26 @@ func (s *Service) Revoke(ctx context.Context, jti string, expiresAt time.Time) e
 	return nil
 }
 
-// checkRevoked rejects a revoked token id. The LRU only remembers
-// revocations (no negative caching), so a miss always asks the database;
-// a database failure is EUNAVAILABLE (fail closed).
-func (s *Service) checkRevoked(ctx context.Context, jti string) error {
-	if s.revoked.Contains(jti) {
+// familyKey is the revocation id that revokes every access token of a
+// login family at once (logout, refresh-token reuse).
+func familyKey(familyID string) string { return "family:" + familyID }
+
+// revokeFamily revokes every access token issued in a login family, for as
+// long as such a token can live.
+func (s *Service) revokeFamily(ctx context.Context, familyID string) error {
+	return s.Revoke(ctx, familyKey(familyID), s.now().Add(s.cfg.AccessTTL+tokenLeeway))
+}
+
+// checkRevoked rejects a revoked token, or a token whose login family was
+// revoked. The LRU only remembers revocations (no negative caching), so a
+// miss always asks the database; a database failure is EUNAVAILABLE (fail
+// closed).
+func (s *Service) checkRevoked(ctx context.Context, jti, familyID string) error {
+	family := familyKey(familyID)
+	if s.revoked.Contains(jti) || (familyID != "" && s.revoked.Contains(family)) {
 		return unauthorized("Token revoked", nil)
 	}
-	revoked, err := s.st.RevocationExists(ctx, jti)
+	revoked, err := s.st.RevocationExists(ctx, jti, family)
 	if err != nil {
 		return &gathering.Error{Code: gathering.EUNAVAILABLE, Message: "Cannot check token revocation", Err: err}
 	}
@@ -38,8 +50,9 @@ func (s *Service) checkRevoked(ctx context.Context, jti string) error {
 	return nil
 }
 
-// Logout revokes the caller's access token and its refresh family. For an
-// API key it only records the logout: keys are revoked with RevokeAPIKey.
+// Logout revokes the caller's access token, every other access token of
+// its login family, and its refresh tokens. For an API key it only records
+// the logout: keys are revoked with RevokeAPIKey.
 func (s *Service) Logout(ctx context.Context, p Principal, meta RequestMeta) error {
 	if p.TokenID != "" {
 		if err := s.Revoke(ctx, p.TokenID, p.ExpiresAt); err != nil {
@@ -48,6 +61,9 @@ func (s *Service) Logout(ctx context.Context, p Principal, meta RequestMeta) err
 	}
 	if p.FamilyID != "" {
 		if err := s.st.RefreshFamilyRevoke(ctx, p.FamilyID, s.now()); err != nil {
+			return err
+		}
+		if err := s.revokeFamily(ctx, p.FamilyID); err != nil {
 			return err
 		}
 	}

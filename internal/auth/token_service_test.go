@@ -163,6 +163,6 @@ func TestRevocationCheckFailsClosed(t *testing.T) {
 // failingRevocations is a store whose revocation check always fails.
 type failingRevocations struct{ identityStore }
 
-func (failingRevocations) RevocationExists(context.Context, string) (bool, error) {
+func (failingRevocations) RevocationExists(context.Context, string, string) (bool, error) {
 	return false, gathering.Errorf(gathering.EUNAVAILABLE, "database down")
 }

@@ -116,6 +116,10 @@ func TestIdentityFlowAndAuditTrail(t *testing.T) {
 	mustStatus(t, 401, code, body, "refresh reuse")
 	code, body = api(t, "POST", base+"/auth/refresh", "", `{"refresh_token":"`+rotated.RefreshToken+`"}`)
 	mustStatus(t, 401, code, body, "refresh after reuse (family revoked)")
+	code, body = api(t, "GET", base+"/auth/me", rotated.AccessToken, "")
+	mustStatus(t, 401, code, body, "access token of a revoked family")
+	rotated = login(t, base, "ann@example.com", "ann-password-1")
+	secrets = append(secrets, rotated.AccessToken, rotated.RefreshToken)
 
 	code, body = api(t, "POST", base+"/auth/api-keys", rotated.AccessToken, `{"name":"ci"}`)
 	mustStatus(t, 201, code, body, "create api key")

@@ -42,8 +42,9 @@ type IdentityStore interface {
 	// RevocationCreate records a revoked access token id until it expires;
 	// recording it twice is not an error.
 	RevocationCreate(ctx context.Context, jti string, expiresAt time.Time) error
-	// RevocationExists reports whether the token id is revoked.
-	RevocationExists(ctx context.Context, jti string) (bool, error)
+	// RevocationExists reports whether either id is revoked: an access
+	// token's jti, or the revocation key of its whole login family.
+	RevocationExists(ctx context.Context, jti, familyKey string) (bool, error)
 	// RevocationPurge deletes revocations that expired before t and
 	// returns how many it deleted.
 	RevocationPurge(ctx context.Context, before time.Time) (int, error)

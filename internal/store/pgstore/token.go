@@ -75,10 +75,10 @@ func (s *Store) RevocationCreate(ctx context.Context, jti string, expiresAt time
 	return translate(err, "revoke access token")
 }
 
-// RevocationExists reports whether the token id is revoked.
-func (s *Store) RevocationExists(ctx context.Context, jti string) (bool, error) {
+// RevocationExists reports whether either id is revoked.
+func (s *Store) RevocationExists(ctx context.Context, jti, familyKey string) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)`, jti).Scan(&ok)
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1 OR jti = $2)`, jti, familyKey).Scan(&ok)
 	return ok, translate(err, "check access token revocation")
 }
 

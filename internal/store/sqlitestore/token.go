@@ -75,10 +75,10 @@ func (s *Store) RevocationCreate(ctx context.Context, jti string, expiresAt time
 	return translate(err, "revoke access token")
 }
 
-// RevocationExists reports whether the token id is revoked.
-func (s *Store) RevocationExists(ctx context.Context, jti string) (bool, error) {
+// RevocationExists reports whether either id is revoked.
+func (s *Store) RevocationExists(ctx context.Context, jti, familyKey string) (bool, error) {
 	var ok bool
-	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)`, jti).Scan(&ok)
+	err := s.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ? OR jti = ?)`, jti, familyKey).Scan(&ok)
 	return ok, translate(err, "check access token revocation")
 }
 

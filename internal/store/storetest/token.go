@@ -125,12 +125,15 @@ func testRevocations(t *testing.T, s store.Store) {
 	}
 	wantRevoked := func(jti string, want bool) {
 		t.Helper()
-		if got, err := s.RevocationExists(ctx, jti); err != nil || got != want {
+		if got, err := s.RevocationExists(ctx, jti, "family:none"); err != nil || got != want {
 			t.Errorf("RevocationExists(%s) = %v, %v; want %v", jti, got, err, want)
 		}
 	}
 	wantRevoked("j1", true)
 	wantRevoked("j9", false)
+	if got, err := s.RevocationExists(ctx, "j9", "j2"); err != nil || !got {
+		t.Errorf("RevocationExists(j9, j2) = %v, %v; want the family key to count", got, err)
+	}
 	if n, err := s.RevocationPurge(ctx, minutes(60)); err != nil || n != 1 {
 		t.Errorf("RevocationPurge = %d, %v; want 1 (expires_at < before)", n, err)
 	}
