@@ -4,13 +4,21 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // runCommand runs one command in-process with the given environment.
 func runCommand(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runWithInput(t, vars, "", args...)
+}
+
+// runWithInput runs one command in-process with stdin holding input.
+func runWithInput(t *testing.T, vars map[string]string, input string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	e := env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
+	e := env{stdin: strings.NewReader(input), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
 	code = run(t.Context(), args, e)
 	return code, out.String(), errOut.String()
 }
@@ -115,5 +123,64 @@ func TestSkipMigrationsRefusesAPendingSchema(t *testing.T) {
 	code, _, stderr := runCommand(t, vars, "serve", "--skip-migrations")
 	if code != exitError || !strings.Contains(stderr, "gathering migrate up") {
 		t.Fatalf("serve --skip-migrations on an empty database: %d\n%s", code, stderr)
+	}
+}
+
+func TestUserCommands(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"GATHERING_DATA_DIR": t.TempDir(), "GATHERING_BCRYPT_COST": "10"}
+	mustRun := func(input string, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runWithInput(t, vars, input, args...)
+		if code != 0 {
+			t.Fatalf("%v: %d %s", args, code, stderr)
+		}
+		return stdout
+	}
+	mustRun("ops-password-1\n", "user", "create", "--email", "Ops@Example.com", "--role", "admin")
+	mustRun("dev-password-1\n", "user", "create", "--email", "dev@example.com", "--name", "Dev")
+	if out := mustRun("", "user", "list"); !strings.Contains(out, "ops@example.com") || !strings.Contains(out, "dev@example.com") || !strings.Contains(out, "member") {
+		t.Fatalf("user list:\n%s", out)
+	}
+	if code, _, stderr := runWithInput(t, vars, "", "user", "set-role", "--email", "ops@example.com", "--role", "viewer"); code == 0 || !strings.Contains(stderr, "admin") {
+		t.Fatalf("demoting the last administrator: %d %s", code, stderr)
+	}
+	mustRun("", "user", "set-role", "--email", "dev@example.com", "--role", "admin")
+	mustRun("", "user", "deactivate", "--email", "ops@example.com")
+	mustRun("new-password-2\n", "user", "reset-password", "--email", "dev@example.com")
+	if code, _, stderr := runWithInput(t, vars, "short\n", "user", "create", "--email", "x@example.com"); code == 0 || !strings.Contains(stderr, "password") {
+		t.Fatalf("a short password: %d %s", code, stderr)
+	}
+	if code, _, stderr := runWithInput(t, vars, "", "user", "create", "--email", "y@example.com"); code == 0 || !strings.Contains(stderr, "standard input") {
+		t.Fatalf("no password on stdin: %d %s", code, stderr)
+	}
+	srv := startServe(t, map[string]string{"GATHERING_DATA_DIR": vars["GATHERING_DATA_DIR"]})
+	if code, body := request(t, "POST", srv.url+"/auth/login/json", "", `{"email":"dev@example.com","password":"new-password-2"}`); code != 200 {
+		t.Fatalf("login with the reset password: %d %s", code, body)
+	}
+	if code, _ := request(t, "POST", srv.url+"/auth/login/json", "", `{"email":"ops@example.com","password":"ops-password-1"}`); code != 401 {
+		t.Fatalf("login of a deactivated user: %d", code)
+	}
+}
+
+func TestAdministratorFromEnvironment(t *testing.T) {
+	t.Parallel()
+	hash, err := bcrypt.GenerateFromPassword([]byte("env-admin-password"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServe(t, map[string]string{"ADMIN_EMAIL": "Boss@Example.com", "ADMIN_PASSWORD_HASH": string(hash)})
+	token := accessToken(t, srv.url, "boss@example.com", "env-admin-password")
+	if code, body := request(t, "GET", srv.url+"/users", token, ""); code != 200 || strings.Contains(body, "admin@localhost") {
+		t.Fatalf("users as the configured administrator: %d %s", code, body)
+	}
+}
+
+func TestProductionRefusesToStartWithoutAdministrator(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"GATHERING_ENV": "production", "SECRET_KEY": strings.Repeat("p", 40), "GATHERING_DATA_DIR": t.TempDir(), "PORT": "0", "GATHERING_LOG_FORMAT": "json"}
+	code, _, stderr := runCommand(t, vars, "serve")
+	if code != exitError || !strings.Contains(stderr, "production needs an administrator") {
+		t.Fatalf("production without an administrator: %d %s", code, stderr)
 	}
 }
