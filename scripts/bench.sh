@@ -5,7 +5,9 @@
 #     PostgreSQL (the local server, in a scratch database);
 #   - GET /health/live through the whole API beside a bare net/http handler,
 #     measured the same way in the same run (go test -bench), and a wrk load
-#     against the real binary.
+#     against the real binary;
+#   - the cost of authentication and rate limiting, and authenticated
+#     GET /auth/me beside /health/live on PostgreSQL.
 # Usage: scripts/bench.sh [seconds-per-load, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +52,14 @@ start_and_measure postgres 18402 DATABASE_URL="$pg_url"
 echo
 echo "== go test -bench: the API vs a bare net/http handler (8 keep-alive clients, loopback)"
 go test -run '^$' -bench 'Live$' -benchtime "${duration}s" ./internal/httpapi/ | grep -E '^Benchmark'
+
+echo
+echo "== go test -bench: authentication and rate limiting"
+echo "   Guard: auth + rate-limit middleware in process (SQLite); Authenticate: the service alone;"
+echo "   MePostgres vs LivePostgres: authenticated GET /auth/me beside /health/live on PostgreSQL"
+go test -run '^$' -bench 'Guard|Postgres$' -benchtime "${duration}s" ./internal/httpapi/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'Authenticate' -benchtime "${duration}s" ./internal/auth/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'Allow' -benchtime "${duration}s" ./internal/ratelimit/ | grep -E '^Benchmark'
 
 if ! command -v wrk >/dev/null; then apt_install wrk; fi
 for port in 18401 18402; do

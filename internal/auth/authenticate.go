@@ -49,6 +49,7 @@ func (s *Service) authenticateAccess(ctx context.Context, token string) (Princip
 		TokenID:   claims.ID,
 		FamilyID:  claims.FamilyID,
 		ExpiresAt: claims.ExpiresAt.UTC(),
+		User:      u,
 	}, nil
 }
 
@@ -76,6 +77,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, key string) (Principal
 		Role:      minRole(k.Role, u.Role),
 		ExpiresAt: k.ExpiresAt,
 		APIKeyID:  k.ID,
+		User:      u,
 	}, nil
 }
 

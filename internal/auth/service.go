@@ -125,6 +125,7 @@ type Principal struct {
 	FamilyID  string         // refresh family of the login; empty for an API key
 	ExpiresAt time.Time      // when the credential expires; zero: never
 	APIKeyID  int64          // the API key used; 0 for an access token
+	User      gathering.User // the account as loaded for this request
 }
 
 // TokenPair is what a login or a refresh returns.
