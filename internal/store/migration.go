@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"path"
@@ -19,10 +21,14 @@ type Migration struct {
 
 var migrationFile = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
 
-// LoadMigrations reads every NNNN_name.sql file at the root of fsys, in
-// version order. Versions must start at 1 and have no gaps or duplicates, so
-// that the two backends stay numbered in step.
-func LoadMigrations(fsys fs.FS) ([]Migration, error) {
+// LoadMigrations reads every NNNN_name.sql file in dir of fsys, in version
+// order. Versions must start at 1 and have no gaps or duplicates, so that
+// the two backends stay numbered in step.
+func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
+	fsys, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
@@ -47,6 +53,13 @@ func LoadMigrations(fsys fs.FS) ([]Migration, error) {
 		}
 	}
 	return out, nil
+}
+
+// NewInstallationID returns a random 128-bit installation id in hex.
+func NewInstallationID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
 }
 
 // MigrationStates merges the migrations a binary embeds with the versions a

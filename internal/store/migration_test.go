@@ -10,9 +10,9 @@ import (
 func TestLoadMigrations(t *testing.T) {
 	t.Parallel()
 	ms, err := LoadMigrations(fstest.MapFS{
-		"0002_add_things.sql": {Data: []byte("CREATE TABLE things (id INT);")},
-		"0001_init.sql":       {Data: []byte("CREATE TABLE meta (k TEXT);")},
-	})
+		"m/0002_add_things.sql": {Data: []byte("CREATE TABLE things (id INT);")},
+		"m/0001_init.sql":       {Data: []byte("CREATE TABLE meta (k TEXT);")},
+	}, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestLoadMigrations(t *testing.T) {
 		"duplicate": {"0001_a.sql": {}, "0001_b.sql": {}},
 		"stray":     {"0001_a.sql": {}, "README": {}},
 	} {
-		if _, err := LoadMigrations(fsys); err == nil {
+		if _, err := LoadMigrations(fsys, "."); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

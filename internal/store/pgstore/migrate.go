@@ -2,10 +2,7 @@ package pgstore
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/hex"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,11 +17,7 @@ var migrationFiles embed.FS
 
 // migrations loads the embedded migrations.
 func migrations() ([]store.Migration, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, translate(err, "load embedded migrations")
-	}
-	ms, err := store.LoadMigrations(sub)
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	return ms, translate(err, "load embedded migrations")
 }
 
@@ -175,13 +168,6 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]store.MigrationState, er
 // exists already.
 func ensureInstallationID(ctx context.Context, conn *pgx.Conn) error {
 	_, err := conn.Exec(ctx, `INSERT INTO gathering_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
-		store.MetaInstallationID, newInstallationID())
+		store.MetaInstallationID, store.NewInstallationID())
 	return translate(err, "create meta %q", store.MetaInstallationID)
-}
-
-// newInstallationID returns 128 random bits in hex.
-func newInstallationID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
 }

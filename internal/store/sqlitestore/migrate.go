@@ -2,11 +2,8 @@ package sqlitestore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
-	"encoding/hex"
-	"io/fs"
 	"time"
 
 	"github.com/gathering/gathering/internal/store"
@@ -17,11 +14,7 @@ var migrationFiles embed.FS
 
 // migrations loads the embedded migrations.
 func migrations() ([]store.Migration, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, translate(err, "load embedded migrations")
-	}
-	ms, err := store.LoadMigrations(sub)
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	return ms, translate(err, "load embedded migrations")
 }
 
@@ -131,13 +124,6 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]store.MigrationState, er
 // exists already.
 func (s *Store) ensureInstallationID(ctx context.Context) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO gathering_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
-		store.MetaInstallationID, newInstallationID())
+		store.MetaInstallationID, store.NewInstallationID())
 	return translate(err, "create meta %q", store.MetaInstallationID)
-}
-
-// newInstallationID returns 128 random bits in hex.
-func newInstallationID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
 }
