@@ -33,8 +33,8 @@ func TestAccessTokenClaims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Principal{UserID: u.ID, Email: u.Email, Role: gathering.RoleMember, TokenID: claims.ID, FamilyID: claims.FamilyID, ExpiresAt: pair.ExpiresAt}
-		if p != want {
+		want := Principal{UserID: u.ID, Email: u.Email, Role: gathering.RoleMember, TokenID: claims.ID, FamilyID: claims.FamilyID, ExpiresAt: pair.ExpiresAt, User: p.User}
+		if p != want || p.User.ID != u.ID || p.User.Email != u.Email {
 			t.Fatalf("principal %+v, want %+v", p, want)
 		}
 		if len(pair.RefreshToken) != len(RefreshTokenPrefix)+43 {
