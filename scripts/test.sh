@@ -28,5 +28,5 @@ step "services"
 ensure_postgres
 ensure_redis
 
-step "go test -race ./..."
-go test -race -timeout 20m "$@" ./...
+step "go test -race -count=1 ./... (never from the test cache)"
+go test -race -count=1 -timeout 20m "$@" ./...
