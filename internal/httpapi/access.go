@@ -14,6 +14,7 @@ import (
 
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/ratelimit"
 )
 
 // Access is who may call a route. Every route declares one in the route
@@ -145,7 +146,12 @@ func (a *API) guard(rt Route) func(http.Handler) http.Handler {
 		return HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			r, err := a.authenticate(r, rt.Access)
 			if err != nil {
-				return err
+				// Limited by address first, so a flood of bad tokens meets
+				// 429 before it costs anything more.
+				if lerr := a.limit(w, r, tier); lerr != nil {
+					return lerr
+				}
+				return a.rejected(r, err)
 			}
 			if err := a.authorize(r, rt.Access); err != nil {
 				return err
@@ -192,13 +198,36 @@ func (a *API) authenticate(r *http.Request, access Access) (*http.Request, error
 		p, err = a.auth.Authenticate(r.Context(), token)
 	}
 	if err != nil {
-		if gathering.ErrorCode(err) == gathering.EUNAUTHORIZED {
-			a.auth.Audit(r.Context(), gathering.AuditAuthRejected, meta(r), 0, r.Method+" "+r.URL.Path, map[string]any{"reason": gathering.ErrorMessage(err)})
-		}
 		return r, err
 	}
 	setUser(r, p.UserID)
 	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p)), nil
+}
+
+// rejected audits a failed authentication and returns its error.
+func (a *API) rejected(r *http.Request, err error) error {
+	if gathering.ErrorCode(err) == gathering.EUNAUTHORIZED {
+		a.audit(r, gathering.AuditAuthRejected, map[string]any{"reason": gathering.ErrorMessage(err)})
+	}
+	return err
+}
+
+// auditRate bounds how many auth_rejected, access_denied and rate_limited
+// events one client (or user) adds to the audit trail: a flood is recorded,
+// but cannot turn every request into a database write.
+var auditRate = ratelimit.Rate{Count: 10, Per: time.Minute}
+
+// audit records an event of the HTTP layer about the request's caller,
+// within auditRate per event and caller.
+func (a *API) audit(r *http.Request, event string, details map[string]any) {
+	caller := "ip:" + clientIP(r).String()
+	if id := principalID(r); id != 0 {
+		caller = "user:" + strconv.FormatInt(id, 10)
+	}
+	if d, _ := a.auditGate.Allow(r.Context(), event+":"+caller, auditRate); !d.Allowed {
+		return
+	}
+	a.auth.Audit(r.Context(), event, meta(r), principalID(r), r.Method+" "+r.URL.Path, details)
 }
 
 // unauthenticatedAdmin is who a request without credentials is when
@@ -223,7 +252,7 @@ func (a *API) authorize(r *http.Request, access Access) error {
 	if !ok || p.Role.AtLeast(minimumRole[access]) {
 		return nil // public (or scraped with the token)
 	}
-	a.auth.Audit(r.Context(), gathering.AuditAccessDenied, meta(r), p.UserID, r.Method+" "+r.URL.Path, map[string]any{"role": p.Role, "required": minimumRole[access]})
+	a.audit(r, gathering.AuditAccessDenied, map[string]any{"role": p.Role, "required": minimumRole[access]})
 	return gathering.Errorf(gathering.EFORBIDDEN, "This needs the %s role; yours is %s.", minimumRole[access], p.Role)
 }
 
@@ -245,7 +274,7 @@ func (a *API) limit(w http.ResponseWriter, r *http.Request, tier Tier) error {
 	if d.Allowed {
 		return nil
 	}
-	a.auth.Audit(r.Context(), gathering.AuditRateLimited, meta(r), principalID(r), r.Method+" "+r.URL.Path, map[string]any{"tier": tier.String()})
+	a.audit(r, gathering.AuditRateLimited, map[string]any{"tier": tier.String()})
 	return &gathering.Error{Code: gathering.ERATELIMITED, RetryAfter: d.RetryAfter,
 		Message: fmt.Sprintf("Too many %s requests; retry in %d s.", tier, ceilSeconds(d.RetryAfter))}
 }

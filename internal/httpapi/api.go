@@ -57,6 +57,7 @@ type API struct {
 	metrics      *httpMetrics
 	auth         *auth.Service
 	limiter      ratelimit.Limiter
+	auditGate    *ratelimit.Memory // bounds the HTTP layer's audit writes
 	started      time.Time
 	shuttingDown atomic.Bool
 	routes       []Route
@@ -64,17 +65,21 @@ type API struct {
 	openapi      []byte
 }
 
+// maxAuditCallers bounds the memory of the audit gate.
+const maxAuditCallers = 10_000
+
 // New builds the API and its router.
 func New(d Deps) (*API, error) {
 	a := &API{
-		log:      d.Log,
-		store:    d.Store,
-		registry: d.Registry,
-		opts:     d.Options,
-		metrics:  newHTTPMetrics(d.Registry),
-		auth:     d.Auth,
-		limiter:  d.Limiter,
-		started:  time.Now(),
+		log:       d.Log,
+		store:     d.Store,
+		registry:  d.Registry,
+		opts:      d.Options,
+		metrics:   newHTTPMetrics(d.Registry),
+		auth:      d.Auth,
+		limiter:   d.Limiter,
+		auditGate: ratelimit.NewMemory(maxAuditCallers, nil),
+		started:   time.Now(),
 	}
 	d.Registry.MustRegister(newPoolCollector(d.Store))
 	a.routes = append(a.builtinRoutes(), d.Routes...)

@@ -14,6 +14,7 @@ import (
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/ratelimit"
+	"github.com/gathering/gathering/internal/store"
 )
 
 // api sends a JSON request with an optional bearer token and returns the
@@ -261,4 +262,25 @@ func TestAuthDisabledActsAsAdministrator(t *testing.T) {
 	mustStatus(t, 200, code, body, "users without credentials, authentication disabled")
 	code, body = api(t, "GET", s.srv.URL+"/users", "garbage", "")
 	mustStatus(t, 401, code, body, "a bad token is still refused")
+}
+
+func TestFloodOfBadTokensIsLimitedAndAuditedWithinBounds(t *testing.T) {
+	t.Parallel()
+	rate := ratelimit.Rate{Count: 20, Per: time.Minute}
+	s := newSetup(t, Options{Rates: map[Tier]ratelimit.Rate{TierAuth: rate, TierWrite: rate, TierRead: rate, TierHealth: rate}})
+	statuses := map[int]int{}
+	for range 60 {
+		code, _ := api(t, "GET", s.srv.URL+"/auth/me", "forged-token", "")
+		statuses[code]++
+	}
+	if statuses[401] != 20 || statuses[429] != 40 {
+		t.Fatalf("statuses %v: want the first 20 answered 401, then 429", statuses)
+	}
+	events, total, err := s.store.AuditList(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total > 2*auditRate.Count {
+		t.Fatalf("%d audit events for one client's flood (%v); want at most %d", total, events[0].Event, 2*auditRate.Count)
+	}
 }

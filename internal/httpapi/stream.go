@@ -31,7 +31,9 @@ func (a *API) webSocket(access Access, serve WebSocketHandler) http.Handler {
 			return // Accept has answered the failed handshake
 		}
 		authed, err := a.authenticate(r, access)
-		if err == nil {
+		if err != nil {
+			err = a.rejected(r, err)
+		} else {
 			err = a.authorize(authed, access)
 		}
 		if err != nil {
