@@ -13,6 +13,7 @@ import (
 
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/config"
+	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/httpapi"
 	"github.com/gathering/gathering/internal/logging"
@@ -71,7 +72,13 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if err != nil {
 		return err
 	}
-	api, err := newAPI(cfg, db, svc, limiter, log, e)
+	reg := newRegistry()
+	bus, busServices, err := newBus(cfg, reg, log)
+	if err != nil {
+		return err
+	}
+	svc.SetAnnouncer(announceTo(bus, log))
+	api, err := newAPI(cfg, db, svc, limiter, bus, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -79,7 +86,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
-	services := []startstop.Named{{Name: "revocation purger", Service: svc.Purger()}}
+	services := append(busServices, startstop.Named{Name: "revocation purger", Service: svc.Purger()})
 	if limiterService != nil {
 		services = append(services, startstop.Named{Name: "rate limiter", Service: limiterService})
 	}
@@ -96,7 +103,12 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if e.listening != nil {
 		e.listening(ln.Addr().String())
 	}
-	srv := server.New(ln, api, serverConfig(cfg), log, api.BeginShutdown)
+	publishSystem(bus, log, "started")
+	beginShutdown := func() {
+		api.BeginShutdown()
+		publishSystem(bus, log, "stopping")
+	}
+	srv := server.New(ln, api, serverConfig(cfg), log, beginShutdown)
 	runErr := srv.Run(ctx)
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -136,30 +148,38 @@ func countPending(states []store.MigrationState) int {
 	return n
 }
 
-func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, log *slog.Logger, e env) (*httpapi.API, error) {
+// newRegistry is the process's metrics registry, with the Go runtime and
+// process collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, bus *event.Bus, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
 	tiers, err := rates(cfg)
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return httpapi.New(httpapi.Deps{
 		Log:      log,
 		Store:    db,
 		Registry: reg,
 		Auth:     svc,
 		Limiter:  limiter,
+		Bus:      bus,
 		Routes:   e.routes,
 		Options: httpapi.Options{
-			CORSOrigins:      cfg.CORSOrigins,
-			MaxBodyBytes:     cfg.MaxBodyBytes,
-			RequestTimeout:   cfg.RequestTimeout,
-			LogBodies:        cfg.LogBodies,
-			Rates:            tiers,
-			TrustedProxies:   trustedProxies(cfg),
-			MetricsToken:     cfg.MetricsToken,
-			OpenRegistration: cfg.Registration == "open",
-			AuthDisabled:     cfg.AuthDisabled,
+			CORSOrigins:           cfg.CORSOrigins,
+			MaxBodyBytes:          cfg.MaxBodyBytes,
+			RequestTimeout:        cfg.RequestTimeout,
+			LogBodies:             cfg.LogBodies,
+			Rates:                 tiers,
+			TrustedProxies:        trustedProxies(cfg),
+			MetricsToken:          cfg.MetricsToken,
+			OpenRegistration:      cfg.Registration == "open",
+			AuthDisabled:          cfg.AuthDisabled,
+			MaxConnectionsPerUser: cfg.WSMaxConnectionsPerUser,
 		},
 	})
 }

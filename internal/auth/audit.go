@@ -33,6 +33,7 @@ func (s *Service) Audit(ctx context.Context, event string, meta RequestMeta, act
 	if _, err := s.st.AuditAppend(context.WithoutCancel(ctx), e); err != nil {
 		s.log.ErrorContext(ctx, "audit append failed", slog.String("event", event), slog.String("target", target), slog.Any("error", err))
 	}
+	s.announceAudit(ctx, event, actorID, target, details)
 }
 
 // userTarget names a user as an audit target.

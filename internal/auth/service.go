@@ -75,6 +75,7 @@ type Service struct {
 	tokens    *tokenCodec
 	revoked   *lru.Cache[string, time.Time]
 	dummyHash string
+	announce  Announcer // nil: account events are not published
 }
 
 // NewService validates cfg and builds a Service on st. It computes one

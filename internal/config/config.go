@@ -66,6 +66,11 @@ type Config struct {
 	TrustedProxies    []string // addresses or CIDRs whose X-Forwarded-For is believed
 	MetricsToken      string   // bearer token a scraper may use for /metrics
 
+	EventRing               int    // events kept per instance for replay
+	EventBatchWindows       string // "type=50ms,…": high-frequency types coalesced per topic
+	EventDedupWindows       string // "type=1s,…": identical events inside the window delivered once
+	WSMaxConnectionsPerUser int    // WebSocket connections one user may hold
+
 	// Sources tells, per setting (keyed by its canonical variable), where
 	// the value came from: "default", "env NAME" or "flag --name".
 	Sources map[string]string

@@ -38,6 +38,7 @@ func (c *Config) validate() Problems {
 	}
 	p = append(p, c.validateURLs()...)
 	p = append(p, c.validateIdentity()...)
+	p = append(p, c.validateEvents()...)
 	p = append(p, c.validateLimits()...)
 	for _, o := range c.CORSOrigins {
 		if o != "*" && !validOrigin(o) {
@@ -175,5 +176,41 @@ func (c *Config) validateIdentity() Problems {
 	}
 	return p
 }
+
+// validateEvents checks the event bus settings.
+func (c *Config) validateEvents() Problems {
+	var p Problems
+	if c.EventRing < 100 || c.EventRing > 10_000_000 {
+		p = append(p, fmt.Sprintf("GATHERING_EVENT_RING: %d is not between 100 and 10000000", c.EventRing))
+	}
+	if c.WSMaxConnectionsPerUser < 1 || c.WSMaxConnectionsPerUser > 10_000 {
+		p = append(p, fmt.Sprintf("GATHERING_WS_MAX_CONNECTIONS_PER_USER: %d is not between 1 and 10000", c.WSMaxConnectionsPerUser))
+	}
+	for name, spec := range map[string]string{"GATHERING_EVENT_BATCH_WINDOWS": c.EventBatchWindows, "GATHERING_EVENT_DEDUP_WINDOWS": c.EventDedupWindows} {
+		if _, err := ParseWindows(spec); err != nil {
+			p = append(p, fmt.Sprintf("%s: %v", name, err))
+		}
+	}
+	slices.Sort(p)
+	return p
+}
+
+// ParseWindows reads "type=duration,…" (a type may be *), as the event
+// window settings are written.
+func ParseWindows(spec string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for _, pair := range splitList(spec) {
+		typ, dur, ok := strings.Cut(pair, "=")
+		d, err := time.ParseDuration(strings.TrimSpace(dur))
+		typ = strings.TrimSpace(typ)
+		if !ok || err != nil || d < 0 || d > time.Minute || !eventType.MatchString(typ) {
+			return nil, fmt.Errorf("%q is not type=duration (0 to 1m), like agent.token=50ms", pair)
+		}
+		out[typ] = d
+	}
+	return out, nil
+}
+
+var eventType = regexp.MustCompile(`^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*)$`)
 
 var bcryptHash = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)

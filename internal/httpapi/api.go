@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
 )
@@ -28,11 +30,12 @@ type Options struct {
 	RequestTimeout time.Duration // default request deadline
 	LogBodies      bool          // log request bodies (redacted) at debug level
 
-	Rates            map[Tier]ratelimit.Rate // the rate of each tier
-	TrustedProxies   []netip.Prefix          // proxies whose X-Forwarded-For is believed
-	MetricsToken     string                  // lets a scraper read /metrics
-	OpenRegistration bool                    // anyone may register
-	AuthDisabled     bool                    // development only: no credentials means admin
+	Rates                 map[Tier]ratelimit.Rate // the rate of each tier
+	TrustedProxies        []netip.Prefix          // proxies whose X-Forwarded-For is believed
+	MetricsToken          string                  // lets a scraper read /metrics
+	OpenRegistration      bool                    // anyone may register
+	AuthDisabled          bool                    // development only: no credentials means admin
+	MaxConnectionsPerUser int                     // WebSocket connections one user may hold; 0 → 20
 }
 
 // Deps are what the API is built from.
@@ -42,6 +45,7 @@ type Deps struct {
 	Registry *prometheus.Registry // the process's metrics; the API adds its own
 	Auth     *auth.Service
 	Limiter  ratelimit.Limiter
+	Bus      *event.Bus // live events for /ws and /events
 	Options  Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
@@ -58,6 +62,8 @@ type API struct {
 	auth         *auth.Service
 	limiter      ratelimit.Limiter
 	auditGate    *ratelimit.Memory // bounds the HTTP layer's audit writes
+	bus          *event.Bus
+	hub          *hub
 	started      time.Time
 	shuttingDown atomic.Bool
 	routes       []Route
@@ -79,8 +85,11 @@ func New(d Deps) (*API, error) {
 		auth:      d.Auth,
 		limiter:   d.Limiter,
 		auditGate: ratelimit.NewMemory(maxAuditCallers, nil),
+		bus:       d.Bus,
+		hub:       newHub(),
 		started:   time.Now(),
 	}
+	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	d.Registry.MustRegister(newPoolCollector(d.Store))
 	a.routes = append(a.builtinRoutes(), d.Routes...)
 	if err := checkDeclarations(a.routes); err != nil {

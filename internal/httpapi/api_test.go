@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/openapi"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
@@ -58,8 +60,14 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 	if err != nil {
 		t.Fatal(err)
 	}
+	bus := event.NewBus(event.Config{BatchWindows: map[string]time.Duration{"pipeline.progress": 50 * time.Millisecond},
+		DedupWindows: map[string]time.Duration{"test.dedup": time.Second}})
+	if err := bus.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Stop(context.Background()) })
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
-		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now)})
+		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ const problemTypePrefix = "urn:gathering:problem:"
 const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeRouteNotFound    = "route_not_found"
+	codeUpgradeRequired  = "upgrade_required"
 )
 
 var statusByCode = map[string]int{
@@ -37,6 +38,7 @@ var statusByCode = map[string]int{
 	gathering.ENOTFOUND:     http.StatusNotFound,
 	codeRouteNotFound:       http.StatusNotFound,
 	codeMethodNotAllowed:    http.StatusMethodNotAllowed,
+	codeUpgradeRequired:     http.StatusUpgradeRequired,
 	gathering.ECONFLICT:     http.StatusConflict,
 	gathering.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	gathering.EUNSUPPORTED:  http.StatusUnsupportedMediaType,

@@ -71,6 +71,11 @@ func (a *API) builtinRoutes() []Route {
 		{Method: "GET", Pattern: "/auth/api-keys", Access: Viewer, Handler: HandlerFunc(a.listAPIKeys), Response: List[APIKeyResponse]{}, Tag: "auth", Summary: "Your API keys (admins: ?all=true for everyone's)"},
 		{Method: "DELETE", Pattern: "/auth/api-keys/{id}", Access: Viewer, Handler: HandlerFunc(a.revokeAPIKey), Status: http.StatusNoContent, Tag: "auth", Summary: "Revoke an API key (yours; admins: any)"},
 
+		// Live events.
+		{Method: "GET", Pattern: "/ws", Access: Viewer, WebSocket: a.serveEvents, Tag: "events", Summary: "Live events over a WebSocket (subscribe, unsubscribe, ping, info; ?since= resumes)"},
+		{Method: "GET", Pattern: "/events", Access: Viewer, Handler: HandlerFunc(a.streamEvents), Response: "", ContentType: "text/event-stream", Timeout: -1, Tag: "events", Summary: "Live events as server-sent events (?topics=, ?types=, ?since= or Last-Event-ID)"},
+		{Method: "GET", Pattern: "/ws/stats", Access: Admin, Handler: HandlerFunc(a.webSocketStats), Response: WebSocketStats{}, Tag: "events", Summary: "WebSocket connections, frames sent, drops and lag"},
+
 		// Administration.
 		{Method: "GET", Pattern: "/users", Access: Admin, Handler: HandlerFunc(a.listUsers), Response: List[UserResponse]{}, Tag: "users", Summary: "List users"},
 		{Method: "GET", Pattern: "/users/{id}", Access: Admin, Handler: HandlerFunc(a.getUser), Response: UserResponse{}, Tag: "users", Summary: "One user"},

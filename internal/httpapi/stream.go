@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/coder/websocket"
 
@@ -23,6 +24,10 @@ type WebSocketHandler func(conn *websocket.Conn, p auth.Principal, r *http.Reque
 // the refusal is a close frame they can see.
 func (a *API) webSocket(access Access, serve WebSocketHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			a.notUpgraded(w, r, access)
+			return
+		}
 		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 			Subprotocols:   []string{"bearer"},
 			OriginPatterns: a.originHosts(),
@@ -43,6 +48,19 @@ func (a *API) webSocket(access Access, serve WebSocketHandler) http.Handler {
 		p, _ := principal(authed.Context())
 		serve(conn, p, authed)
 	})
+}
+
+// notUpgraded answers a plain HTTP request to a WebSocket route: 401 or
+// 403 like any route, else 426 naming the protocol to use.
+func (a *API) notUpgraded(w http.ResponseWriter, r *http.Request, access Access) {
+	authed, err := a.authenticate(r, access)
+	if err != nil {
+		err = a.rejected(r, err)
+	} else if err = a.authorize(authed, access); err == nil {
+		w.Header().Set("Upgrade", "websocket")
+		err = gathering.Errorf(codeUpgradeRequired, "This route speaks WebSocket: connect with Upgrade: websocket.")
+	}
+	writeError(w, r, err)
 }
 
 // originHosts are the hosts of CORS_ORIGINS, which may also open WebSockets
