@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -85,5 +86,40 @@ func TestServerSentEventsNeedAuthenticationFirst(t *testing.T) {
 	resp, body = get(t, s.srv.URL+"/test/sse", "Authorization", "Bearer "+key)
 	if resp.StatusCode != 200 || !strings.Contains(body, "data: hello") {
 		t.Fatalf("SSE with a token: %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestWebSocketRefusesExpiredAndRevokedTokens(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{}, streamRoutes...)
+	if _, err := s.api.auth.Register(t.Context(), auth.RegisterParams{Email: "ws@example.com", Password: "ws-password", Name: "WS", Role: gathering.RoleMember}, auth.RequestMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	// A token issued two days ago with the same secret has expired.
+	past, err := auth.NewService(auth.Config{Secret: []byte(strings.Repeat("s", 32)), BcryptCost: 10, Now: func() time.Time { return time.Now().Add(-48 * time.Hour) }}, s.store, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _, err := past.Login(t.Context(), "ws@example.com", "ws-password", auth.RequestMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := login(t, s.srv.URL, "ws@example.com", "ws-password").AccessToken
+	if code, body := api(t, "POST", s.srv.URL+"/auth/logout", revoked, ""); code != 204 {
+		t.Fatalf("logout: %d %s", code, body)
+	}
+	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/test/ws"
+	for name, token := range map[string]string{"expired": old.AccessToken, "revoked": revoked} {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		conn, _, err := websocket.Dial(ctx, wsURL+"?token="+token, nil)
+		if err != nil {
+			t.Fatalf("%s: dial: %v", name, err)
+		}
+		_, msg, err := conn.Read(ctx)
+		if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+			t.Errorf("%s token: first frame %q, %v; want close 1008", name, msg, err)
+		}
+		conn.CloseNow()
+		cancel()
 	}
 }
