@@ -61,6 +61,13 @@ go test -run '^$' -bench 'Guard|Postgres$' -benchtime "${duration}s" ./internal/
 go test -run '^$' -bench 'Authenticate' -benchtime "${duration}s" ./internal/auth/ | grep -E '^Benchmark'
 go test -run '^$' -bench 'Allow' -benchtime "${duration}s" ./internal/ratelimit/ | grep -E '^Benchmark'
 
+echo
+echo "== the event bus, and 1,000 WebSocket clients on one topic (publish-to-receive latency, drops)"
+go test -run '^$' -bench 'Publish' -benchtime "${duration}s" ./internal/event/ | grep -E '^Benchmark'
+GATHERING_LOAD=1 go test -count=1 -run 'FanoutLoad' -v ./internal/httpapi/ | grep -E 'events/s to'
+echo "== cross-instance latency through PostgreSQL (1,000 events)"
+go test -count=1 -run 'CrossInstanceLatency' -v ./internal/event/pgbridge/ | grep -E 'p50|p99' || true
+
 if ! command -v wrk >/dev/null; then apt_install wrk; fi
 for port in 18401 18402; do
 	echo
