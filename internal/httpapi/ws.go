@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/event"
@@ -34,14 +35,32 @@ const (
 const nothing = "\x00"
 
 // hub tracks the live WebSocket connections, for the per-user limit and
-// /ws/stats.
+// /ws/stats, and encodes each event once for all of them.
 type hub struct {
 	mu      sync.Mutex
 	conns   map[string]*wsConn
 	perUser map[int64]int
+	cache   *lru.Cache[string, json.RawMessage] // event id → its JSON
 }
 
-func newHub() *hub { return &hub{conns: map[string]*wsConn{}, perUser: map[int64]int{}} }
+// encodedEvents is how many recent events the hub keeps encoded.
+const encodedEvents = 4096
+
+func newHub() *hub {
+	cache, _ := lru.New[string, json.RawMessage](encodedEvents) // fails only for a size ≤ 0
+	return &hub{conns: map[string]*wsConn{}, perUser: map[int64]int{}, cache: cache}
+}
+
+// encode returns the JSON of an event, encoding it once for every
+// connection that sends it.
+func (h *hub) encode(e event.Event) json.RawMessage {
+	if b, ok := h.cache.Get(e.ID); ok {
+		return b
+	}
+	b, _ := json.Marshal(e) // an Event always encodes: Data is valid JSON
+	h.cache.Add(e.ID, b)
+	return b
+}
 
 // add registers a connection unless its user is at the limit.
 func (h *hub) add(c *wsConn, limit int) bool {
@@ -66,6 +85,7 @@ func (h *hub) remove(c *wsConn) {
 
 // wsConn is one WebSocket client.
 type wsConn struct {
+	encoded     func(event.Event) json.RawMessage // the hub's shared encoder
 	id          string
 	principal   auth.Principal
 	conn        *websocket.Conn
@@ -81,7 +101,7 @@ type wsConn struct {
 func (a *API) serveEvents(conn *websocket.Conn, p auth.Principal, r *http.Request) {
 	defer conn.CloseNow()
 	conn.SetReadLimit(wsReadLimit)
-	c := &wsConn{id: event.NewID(time.Now()), principal: p, conn: conn, connectedAt: time.Now(), topics: splitList(r.URL.Query().Get("topics"))}
+	c := &wsConn{encoded: a.hub.encode, id: event.NewID(time.Now()), principal: p, conn: conn, connectedAt: time.Now(), topics: splitList(r.URL.Query().Get("topics"))}
 	sub, err := a.bus.Subscribe(event.SubscribeOptions{Filter: c.filter(), Queue: wsQueue, Overflow: event.DropOldest, Since: since(r)})
 	if err != nil {
 		conn.Close(websocket.StatusPolicyViolation, gathering.ErrorMessage(err))
@@ -122,6 +142,9 @@ func (c *wsConn) forward(ctx context.Context, visible func(auth.Principal, event
 			if !ok {
 				continue
 			}
+			if f.Kind == event.KindEvent {
+				msg = c.encoded(f.Event) // one encoding shared by every connection
+			}
 			if err := c.send(ctx, msg); errors.Is(err, context.DeadlineExceeded) {
 				c.conn.Close(websocket.StatusTryAgainLater, "client too slow: send queue full")
 				return
@@ -132,11 +155,15 @@ func (c *wsConn) forward(ctx context.Context, visible func(auth.Principal, event
 	}
 }
 
-// send writes one JSON message within the write timeout.
+// send writes one JSON message within the write timeout; msg may be
+// already encoded (json.RawMessage).
 func (c *wsConn) send(ctx context.Context, msg any) error {
-	b, err := json.Marshal(msg)
-	if err != nil {
-		return err
+	b, ok := msg.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(msg); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
 	defer cancel()
