@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,6 +73,10 @@ func TestProcessEventsCrossInstances(t *testing.T) {
 	wsMessage(t, conn, "reset", 15*time.Second)
 	register("second@example.com")
 	wsMessage(t, conn, "user.registered", 5*time.Second)
+
+	// A's shutdown is announced to B's clients.
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	wsMessage(t, conn, "system.stopping", 5*time.Second)
 }
 
 // killListeners ends every LISTEN connection to the test database.

@@ -224,3 +224,16 @@ func TestServerSentEvents(t *testing.T) {
 		t.Fatalf("stream %q", got.String())
 	}
 }
+
+func TestWebSocketFrameSizeLimit(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{})
+	c := dialWS(t, s, callers(t, s)[1].token, "")
+	c.next() // connected
+	big := `{"action":"subscribe","topics":["` + strings.Repeat("x", wsReadLimit) + `"]}`
+	c.conn.Write(t.Context(), websocket.MessageText, []byte(big))
+	_, _, err := c.conn.Read(t.Context())
+	if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+		t.Fatalf("a frame over %d bytes: %v", wsReadLimit, err)
+	}
+}
