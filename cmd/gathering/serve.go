@@ -109,6 +109,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 		publishSystem(bus, log, "stopping")
 	}
 	srv := server.New(ln, api, serverConfig(cfg), log, beginShutdown)
+	srv.OnShutdown(api.EndStreams)
 	runErr := srv.Run(ctx)
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()

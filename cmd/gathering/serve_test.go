@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/httpapi"
 )
@@ -281,6 +283,40 @@ func TestMetricsEndpoint(t *testing.T) {
 		`gathering_db_pool_max_connections{backend="sqlite"}`, "go_goroutines", "process_resident_memory_bytes"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestShutdownEndsEventStreams: open WebSocket and SSE streams do not hold
+// the shutdown up until its deadline; they end, and serve exits 0.
+func TestShutdownEndsEventStreams(t *testing.T) {
+	srv := startServe(t, map[string]string{"GATHERING_AUTH_DISABLED": "true"})
+	conn, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(srv.url, "http")+"/ws?topics=*", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	resp, err := http.Get(srv.url + "/events?topics=*")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("SSE: %v %v", resp, err)
+	}
+	defer resp.Body.Close()
+	begin := time.Now()
+	if code := srv.shutdown(t); code != 0 {
+		t.Fatalf("exit %d with open streams:\n%s", code, srv.logs)
+	}
+	if elapsed := time.Since(begin); elapsed > 5*time.Second {
+		t.Fatalf("shutdown with open streams took %s", elapsed)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Errorf("SSE stream did not end cleanly: %v", err)
+	}
+	for {
+		if _, _, err := conn.Read(t.Context()); err != nil {
+			if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+				t.Errorf("WebSocket closed with %v, want 1001", err)
+			}
+			break
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,8 @@ type API struct {
 	auditGate    *ratelimit.Memory // bounds the HTTP layer's audit writes
 	bus          *event.Bus
 	hub          *hub
+	streamsEnd   chan struct{} // closed when the server stops: streams end
+	endOnce      sync.Once
 	started      time.Time
 	shuttingDown atomic.Bool
 	routes       []Route
@@ -77,17 +80,18 @@ const maxAuditCallers = 10_000
 // New builds the API and its router.
 func New(d Deps) (*API, error) {
 	a := &API{
-		log:       d.Log,
-		store:     d.Store,
-		registry:  d.Registry,
-		opts:      d.Options,
-		metrics:   newHTTPMetrics(d.Registry),
-		auth:      d.Auth,
-		limiter:   d.Limiter,
-		auditGate: ratelimit.NewMemory(maxAuditCallers, nil),
-		bus:       d.Bus,
-		hub:       newHub(),
-		started:   time.Now(),
+		log:        d.Log,
+		store:      d.Store,
+		registry:   d.Registry,
+		opts:       d.Options,
+		metrics:    newHTTPMetrics(d.Registry),
+		auth:       d.Auth,
+		limiter:    d.Limiter,
+		auditGate:  ratelimit.NewMemory(maxAuditCallers, nil),
+		bus:        d.Bus,
+		hub:        newHub(),
+		streamsEnd: make(chan struct{}),
+		started:    time.Now(),
 	}
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	d.Registry.MustRegister(newPoolCollector(d.Store))
@@ -125,6 +129,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.router.Serve
 // BeginShutdown turns readiness to 503 at once; the server keeps serving
 // while load balancers notice.
 func (a *API) BeginShutdown() { a.shuttingDown.Store(true) }
+
+// EndStreams ends every WebSocket (1001) and event stream: the server is
+// about to wait for in-flight requests, and a stream would never finish.
+// Clients reconnect elsewhere and resume with since / Last-Event-ID.
+func (a *API) EndStreams() { a.endOnce.Do(func() { close(a.streamsEnd) }) }
 
 // Routes returns the route table, in registration order.
 func (a *API) Routes() []Route { return a.routes }

@@ -43,6 +43,8 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-a.streamsEnd:
+			return nil
 		case <-keepAlive.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case f, ok := <-sub.Frames():

@@ -120,7 +120,7 @@ func (a *API) serveEvents(conn *websocket.Conn, p auth.Principal, r *http.Reques
 	var wg sync.WaitGroup
 	wg.Go(func() { c.readActions(ctx, cancel) })
 	wg.Go(func() { c.keepAlive(ctx, cancel) })
-	c.forward(ctx, a.visible)
+	c.forward(ctx, a.streamsEnd, a.visible)
 	cancel()
 	conn.CloseNow()
 	wg.Wait()
@@ -128,10 +128,13 @@ func (a *API) serveEvents(conn *websocket.Conn, p auth.Principal, r *http.Reques
 
 // forward writes the subscription's frames until it ends or the
 // connection fails; a client too slow to take a frame is closed with 1013.
-func (c *wsConn) forward(ctx context.Context, visible func(auth.Principal, event.Event) bool) {
+func (c *wsConn) forward(ctx context.Context, end <-chan struct{}, visible func(auth.Principal, event.Event) bool) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-end:
+			c.conn.Close(websocket.StatusGoingAway, "server shutting down")
 			return
 		case f, ok := <-c.sub.Frames():
 			if !ok {

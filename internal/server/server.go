@@ -58,6 +58,11 @@ func New(ln net.Listener, h http.Handler, cfg Config, log *slog.Logger, beginShu
 	}
 }
 
+// OnShutdown registers f to run when the server stops accepting and starts
+// waiting for in-flight requests (after the drain): long-lived streams end
+// there.
+func (s *Server) OnShutdown(f func()) { s.http.RegisterOnShutdown(f) }
+
 // ErrShutdownTimeout means in-flight requests were cut off at the deadline.
 var ErrShutdownTimeout = errors.New("in-flight requests did not finish before the shutdown deadline")
 
