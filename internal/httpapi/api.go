@@ -37,6 +37,7 @@ type Options struct {
 	OpenRegistration      bool                    // anyone may register
 	AuthDisabled          bool                    // development only: no credentials means admin
 	MaxConnectionsPerUser int                     // WebSocket connections one user may hold; 0 → 20
+	Streams               StreamTimings           // WebSocket and SSE clocks
 }
 
 // Deps are what the API is built from.
@@ -94,6 +95,7 @@ func New(d Deps) (*API, error) {
 		started:    time.Now(),
 	}
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
+	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
 	a.routes = append(a.builtinRoutes(), d.Routes...)
 	if err := checkDeclarations(a.routes); err != nil {

@@ -11,9 +11,6 @@ import (
 	"github.com/gathering/gathering/internal/event"
 )
 
-// sseKeepAlive is how often an idle event stream gets a comment line.
-const sseKeepAlive = 15 * time.Second
-
 // streamEvents is GET /events: the same events as /ws, as a
 // text/event-stream, filtered by ?topics= and ?types=, resuming after
 // ?since= or Last-Event-ID.
@@ -37,7 +34,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 3000\n\n")
 	rc.Flush()
-	keepAlive := time.NewTicker(sseKeepAlive)
+	keepAlive := time.NewTicker(a.opts.Streams.KeepAlive)
 	defer keepAlive.Stop()
 	for {
 		select {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,13 +23,27 @@ import (
 
 // WebSocket limits.
 const (
-	wsPingEvery     = 30 * time.Second // server pings this often
-	wsPongTimeout   = 60 * time.Second // a peer that has not answered by then is closed
-	wsWriteTimeout  = 10 * time.Second // a client that cannot take a frame this long is closed with 1013
-	wsReadLimit     = 64 << 10         // largest client frame
-	wsQueue         = 256              // frames queued per connection
-	maxTopicsPerMsg = 100              // topics in one subscribe or unsubscribe
+	wsReadLimit     = 64 << 10 // largest client frame
+	wsQueue         = 256      // frames queued per connection
+	maxTopicsPerMsg = 100      // topics in one subscribe or unsubscribe
 )
+
+// StreamTimings are the clocks of live streams; zero fields take the
+// defaults.
+type StreamTimings struct {
+	PingEvery    time.Duration // WebSocket ping interval (30 s)
+	PongTimeout  time.Duration // a peer that has not answered a ping by then is closed (60 s)
+	WriteTimeout time.Duration // a client that cannot take a frame this long is closed with 1013 (10 s)
+	KeepAlive    time.Duration // SSE keep-alive comment interval (15 s)
+}
+
+func (t StreamTimings) withDefaults() StreamTimings {
+	t.PingEvery = cmp.Or(t.PingEvery, 30*time.Second)
+	t.PongTimeout = cmp.Or(t.PongTimeout, 60*time.Second)
+	t.WriteTimeout = cmp.Or(t.WriteTimeout, 10*time.Second)
+	t.KeepAlive = cmp.Or(t.KeepAlive, 15*time.Second)
+	return t
+}
 
 // nothing is a topic no event carries: a connection with no subscription
 // receives nothing.
@@ -85,6 +100,7 @@ func (h *hub) remove(c *wsConn) {
 
 // wsConn is one WebSocket client.
 type wsConn struct {
+	timing      StreamTimings
 	encoded     func(event.Event) json.RawMessage // the hub's shared encoder
 	id          string
 	principal   auth.Principal
@@ -101,7 +117,7 @@ type wsConn struct {
 func (a *API) serveEvents(conn *websocket.Conn, p auth.Principal, r *http.Request) {
 	defer conn.CloseNow()
 	conn.SetReadLimit(wsReadLimit)
-	c := &wsConn{encoded: a.hub.encode, id: event.NewID(time.Now()), principal: p, conn: conn, connectedAt: time.Now(), topics: splitList(r.URL.Query().Get("topics"))}
+	c := &wsConn{timing: a.opts.Streams, encoded: a.hub.encode, id: event.NewID(time.Now()), principal: p, conn: conn, connectedAt: time.Now(), topics: splitList(r.URL.Query().Get("topics"))}
 	sub, err := a.bus.Subscribe(event.SubscribeOptions{Filter: c.filter(), Queue: wsQueue, Overflow: event.DropOldest, Since: since(r)})
 	if err != nil {
 		conn.Close(websocket.StatusPolicyViolation, gathering.ErrorMessage(err))
@@ -168,7 +184,7 @@ func (c *wsConn) send(ctx context.Context, msg any) error {
 			return err
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timing.WriteTimeout)
 	defer cancel()
 	if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
 		return err
@@ -177,22 +193,22 @@ func (c *wsConn) send(ctx context.Context, msg any) error {
 	return nil
 }
 
-// keepAlive pings every wsPingEvery and ends the connection when a pong
-// does not come back within wsPongTimeout.
+// keepAlive pings every PingEvery and ends the connection when a pong does
+// not come back within PongTimeout.
 func (c *wsConn) keepAlive(ctx context.Context, cancel context.CancelFunc) {
-	t := time.NewTicker(wsPingEvery)
+	t := time.NewTicker(c.timing.PingEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			pingCtx, stop := context.WithTimeout(ctx, wsPongTimeout)
+			pingCtx, stop := context.WithTimeout(ctx, c.timing.PongTimeout)
 			err := c.conn.Ping(pingCtx)
 			stop()
-			if err != nil {
-				c.conn.Close(websocket.StatusPolicyViolation, "no pong")
+			if err != nil { // a peer that does not answer pings reads no close frame either
 				cancel()
+				c.conn.CloseNow()
 				return
 			}
 		}

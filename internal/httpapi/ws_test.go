@@ -237,3 +237,71 @@ func TestWebSocketFrameSizeLimit(t *testing.T) {
 		t.Fatalf("a frame over %d bytes: %v", wsReadLimit, err)
 	}
 }
+
+// connections reads /ws/stats as an administrator.
+func connections(t *testing.T, s setup, admin string) int {
+	t.Helper()
+	_, body := api(t, "GET", s.srv.URL+"/ws/stats", admin, "")
+	var stats WebSocketStats
+	json.Unmarshal([]byte(body), &stats)
+	return stats.Connections
+}
+
+// waitConnections waits until /ws/stats shows want connections.
+func waitConnections(t *testing.T, s setup, admin string, want int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for connections(t, s, admin) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d connections after %s, want %d", connections(t, s, admin), within, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestWebSocketPeerThatStopsAnsweringIsClosed(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{Streams: StreamTimings{PingEvery: 100 * time.Millisecond, PongTimeout: 200 * time.Millisecond}})
+	cs := callers(t, s)
+	dialWS(t, s, cs[1].token, "") // never reads, so never answers a ping
+	waitConnections(t, s, cs[3].token, 1, 2*time.Second)
+	waitConnections(t, s, cs[3].token, 0, 3*time.Second)
+}
+
+func TestWebSocketClientThatCannotKeepUpIsClosed(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{Streams: StreamTimings{WriteTimeout: 200 * time.Millisecond}})
+	cs := callers(t, s)
+	dialWS(t, s, cs[1].token, "?topics=flood") // never reads
+	waitConnections(t, s, cs[3].token, 1, 2*time.Second)
+	big := `{"blob":"` + strings.Repeat("x", 256<<10) + `"}`
+	for i := 0; connections(t, s, cs[3].token) > 0; i++ {
+		if i == 400 { // 100 MiB: far past any socket buffer
+			t.Fatal("a client that reads nothing is still connected")
+		}
+		publishTest(t, s, "flood.chunk", "flood", strings.Replace(big, "x", fmt.Sprint(i%10), 1))
+	}
+}
+
+func TestServerSentEventsKeepAlive(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{Streams: StreamTimings{KeepAlive: 50 * time.Millisecond}})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.srv.URL+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+callers(t, s)[1].token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 1024)
+	var got strings.Builder
+	for !strings.Contains(got.String(), ": keep-alive") {
+		n, err := resp.Body.Read(buf)
+		if err != nil {
+			t.Fatalf("no keep-alive comment: %v (%q)", err, got.String())
+		}
+		got.Write(buf[:n])
+	}
+}
