@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/store/pgtest"
 )
 
@@ -93,5 +94,30 @@ func killListeners(t *testing.T, dbURL string) {
 		strings.TrimPrefix(u.Path, "/")).Scan(&killed)
 	if err != nil || killed == 0 {
 		t.Fatalf("killed %d listeners: %v", killed, err)
+	}
+}
+
+// TestLargeEventCrossesInstances: two server instances (the real app, run
+// in-process so the test can reach a bus) on one PostgreSQL; a 20 KB event
+// published on A reaches a WebSocket client of B intact.
+func TestLargeEventCrossesInstances(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "SECRET_KEY": strings.Repeat("l", 40), "GATHERING_AUTH_DISABLED": "true"}
+	var busA *event.Bus
+	startServeWith(t, vars, func(b *event.Bus) { busA = b })
+	b := startServe(t, vars)
+	conn, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(b.url, "http")+"/ws?topics=big", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	wsMessage(t, conn, "connected", 5*time.Second)
+	payload := `{"blob":"` + strings.Repeat("0123456789", 2048) + `"}`
+	if _, err := busA.Publish(t.Context(), event.Event{Type: "test.large", Topics: []string{"big"}, Data: json.RawMessage(payload)}); err != nil {
+		t.Fatal(err)
+	}
+	m := wsMessage(t, conn, "test.large", 5*time.Second)
+	if got, _ := json.Marshal(m["data"]); string(got) != payload {
+		t.Fatalf("the 20 KB payload arrived changed (%d bytes)", len(got))
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/httpapi"
 )
 
@@ -86,6 +87,13 @@ type instance struct {
 // a random port, no drain delay and JSON debug logs, plus vars and routes.
 func startServe(t *testing.T, vars map[string]string, routes ...httpapi.Route) *instance {
 	t.Helper()
+	return startServeWith(t, vars, nil, routes...)
+}
+
+// startServeWith is startServe that also hands over the instance's event
+// bus.
+func startServeWith(t *testing.T, vars map[string]string, onBus func(*event.Bus), routes ...httpapi.Route) *instance {
+	t.Helper()
 	settings := map[string]string{
 		"GATHERING_DATA_DIR":       t.TempDir(),
 		"PORT":                     "0",
@@ -99,7 +107,7 @@ func startServe(t *testing.T, vars map[string]string, routes ...httpapi.Route) *
 	inst := &instance{logs: &syncBuffer{}, stop: stop, exited: make(chan int, 1)}
 	addr := make(chan string, 1)
 	e := env{stdout: io.Discard, stderr: inst.logs, getenv: func(k string) string { return settings[k] },
-		routes: routes, listening: func(a string) { addr <- a }}
+		routes: routes, listening: func(a string) { addr <- a }, bus: onBus}
 	go func() { inst.exited <- run(ctx, []string{"serve"}, e) }()
 	select {
 	case a := <-addr:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/httpapi"
 )
 
@@ -26,10 +27,11 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 
-	// Test hooks: extra routes, and a callback with the address serve
-	// listens on.
+	// Test hooks: extra routes, a callback with the address serve listens
+	// on, and one with its event bus.
 	routes    []httpapi.Route
 	listening func(addr string)
+	bus       func(*event.Bus)
 }
 
 func stdEnv() env {

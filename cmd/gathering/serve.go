@@ -78,6 +78,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 		return err
 	}
 	svc.SetAnnouncer(announceTo(bus, log))
+	if e.bus != nil {
+		e.bus(bus)
+	}
 	api, err := newAPI(cfg, db, svc, limiter, bus, reg, log, e)
 	if err != nil {
 		return err
