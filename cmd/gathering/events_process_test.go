@@ -54,7 +54,7 @@ func TestProcessEventsCrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.CloseNow()
-	wsMessage(t, conn, "connected", 5*time.Second)
+	wsMessage(t, conn, "connected", 15*time.Second)
 
 	register := func(email string) {
 		t.Helper()
@@ -64,7 +64,7 @@ func TestProcessEventsCrossInstances(t *testing.T) {
 	}
 	start := time.Now()
 	register("first@example.com")
-	wsMessage(t, conn, "user.registered", 5*time.Second)
+	wsMessage(t, conn, "user.registered", 15*time.Second)
 	if elapsed := time.Since(start); elapsed > 500*time.Millisecond {
 		t.Errorf("A to B took %s", elapsed)
 	}
@@ -73,11 +73,11 @@ func TestProcessEventsCrossInstances(t *testing.T) {
 	killListeners(t, dbURL)
 	wsMessage(t, conn, "reset", 15*time.Second)
 	register("second@example.com")
-	wsMessage(t, conn, "user.registered", 5*time.Second)
+	wsMessage(t, conn, "user.registered", 15*time.Second)
 
 	// A's shutdown is announced to B's clients.
 	a.cmd.Process.Signal(syscall.SIGTERM)
-	wsMessage(t, conn, "system.stopping", 5*time.Second)
+	wsMessage(t, conn, "system.stopping", 15*time.Second)
 }
 
 // killListeners ends every LISTEN connection to the test database.
@@ -111,12 +111,12 @@ func TestLargeEventCrossesInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.CloseNow()
-	wsMessage(t, conn, "connected", 5*time.Second)
+	wsMessage(t, conn, "connected", 15*time.Second)
 	payload := `{"blob":"` + strings.Repeat("0123456789", 2048) + `"}`
 	if _, err := busA.Publish(t.Context(), event.Event{Type: "test.large", Topics: []string{"big"}, Data: json.RawMessage(payload)}); err != nil {
 		t.Fatal(err)
 	}
-	m := wsMessage(t, conn, "test.large", 5*time.Second)
+	m := wsMessage(t, conn, "test.large", 15*time.Second)
 	if got, _ := json.Marshal(m["data"]); string(got) != payload {
 		t.Fatalf("the 20 KB payload arrived changed (%d bytes)", len(got))
 	}

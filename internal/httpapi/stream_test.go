@@ -51,7 +51,7 @@ func TestWebSocketAuthentication(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 			defer cancel()
 			conn, _, err := websocket.Dial(ctx, tc.url, tc.opts)
 			if err != nil {
@@ -110,7 +110,7 @@ func TestWebSocketRefusesExpiredAndRevokedTokens(t *testing.T) {
 	}
 	wsURL := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/test/ws"
 	for name, token := range map[string]string{"expired": old.AccessToken, "revoked": revoked} {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 		conn, _, err := websocket.Dial(ctx, wsURL+"?token="+token, nil)
 		if err != nil {
 			t.Fatalf("%s: dial: %v", name, err)

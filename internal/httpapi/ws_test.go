@@ -35,7 +35,7 @@ func dialWS(t *testing.T, s setup, token, query string) *wsClient {
 // next reads one message as a map.
 func (c *wsClient) next() map[string]any {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(c.t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(c.t.Context(), 15*time.Second)
 	defer cancel()
 	_, b, err := c.conn.Read(ctx)
 	if err != nil {
@@ -198,7 +198,7 @@ func TestServerSentEvents(t *testing.T) {
 	token := callers(t, s)[1].token
 	mark := publishTest(t, s, "run.step", "run:3", `{"n":0}`)
 	publishTest(t, s, "run.step", "run:3", `{"n":1}`)
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.srv.URL+"/events?topics=run:3", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -264,8 +264,8 @@ func TestWebSocketPeerThatStopsAnsweringIsClosed(t *testing.T) {
 	s := newSetup(t, Options{Streams: StreamTimings{PingEvery: 100 * time.Millisecond, PongTimeout: 200 * time.Millisecond}})
 	cs := callers(t, s)
 	dialWS(t, s, cs[1].token, "") // never reads, so never answers a ping
-	waitConnections(t, s, cs[3].token, 1, 2*time.Second)
-	waitConnections(t, s, cs[3].token, 0, 3*time.Second)
+	waitConnections(t, s, cs[3].token, 1, 10*time.Second)
+	waitConnections(t, s, cs[3].token, 0, 10*time.Second)
 }
 
 func TestWebSocketClientThatCannotKeepUpIsClosed(t *testing.T) {
@@ -273,7 +273,7 @@ func TestWebSocketClientThatCannotKeepUpIsClosed(t *testing.T) {
 	s := newSetup(t, Options{Streams: StreamTimings{WriteTimeout: 200 * time.Millisecond}})
 	cs := callers(t, s)
 	dialWS(t, s, cs[1].token, "?topics=flood") // never reads
-	waitConnections(t, s, cs[3].token, 1, 2*time.Second)
+	waitConnections(t, s, cs[3].token, 1, 10*time.Second)
 	big := `{"blob":"` + strings.Repeat("x", 256<<10) + `"}`
 	for i := 0; connections(t, s, cs[3].token) > 0; i++ {
 		if i == 400 { // 100 MiB: far past any socket buffer
@@ -286,10 +286,11 @@ func TestWebSocketClientThatCannotKeepUpIsClosed(t *testing.T) {
 func TestServerSentEventsKeepAlive(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, Options{Streams: StreamTimings{KeepAlive: 50 * time.Millisecond}})
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	token := callers(t, s)[1].token
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.srv.URL+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+callers(t, s)[1].token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
