@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
 )
 
@@ -67,4 +68,21 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestPurgeDeletesExpiredRefreshTokens(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, f *fixture) {
+		f.register(t, "purge@example.com", gathering.RoleMember)
+		pair := f.login(t, "purge@example.com")
+		if n, err := f.svc.PurgeRevocations(t.Context()); err != nil || n != 0 {
+			t.Fatalf("purge before expiry: %d, %v", n, err)
+		}
+		f.clock.Advance(31 * 24 * time.Hour) // past the 30-day refresh lifetime
+		if n, err := f.svc.PurgeRevocations(t.Context()); err != nil || n != 1 {
+			t.Fatalf("purge after expiry: %d, %v; want the refresh token", n, err)
+		}
+		_, err := f.svc.Refresh(t.Context(), pair.RefreshToken, testMeta)
+		wantCode(t, err, gathering.EUNAUTHORIZED)
+	})
 }

@@ -71,8 +71,15 @@ func (s *Service) Logout(ctx context.Context, p Principal, meta RequestMeta) err
 	return nil
 }
 
-// PurgeRevocations deletes the revocations of tokens that have expired and
-// returns how many it deleted. The Purger calls it periodically.
+// PurgeRevocations deletes the revocations of tokens that have expired, and
+// expired refresh tokens, and returns how many rows it deleted. The Purger
+// calls it periodically.
 func (s *Service) PurgeRevocations(ctx context.Context) (int, error) {
-	return s.st.RevocationPurge(ctx, s.now().Add(-tokenLeeway))
+	cutoff := s.now().Add(-tokenLeeway)
+	revocations, err := s.st.RevocationPurge(ctx, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	refresh, err := s.st.RefreshTokenPurge(ctx, cutoff)
+	return revocations + refresh, err
 }

@@ -38,6 +38,9 @@ type IdentityStore interface {
 	RefreshFamilyRevoke(ctx context.Context, familyID string, at time.Time) error
 	// RefreshTokensRevokeForUser revokes every refresh token of a user.
 	RefreshTokensRevokeForUser(ctx context.Context, userID int64, at time.Time) error
+	// RefreshTokenPurge deletes refresh tokens that expired before t and
+	// returns how many it deleted.
+	RefreshTokenPurge(ctx context.Context, before time.Time) (int, error)
 
 	// RevocationCreate records a revoked access token id until it expires;
 	// recording it twice is not an error.

@@ -67,6 +67,16 @@ func (s *Store) RefreshTokensRevokeForUser(ctx context.Context, userID int64, at
 	return translate(err, "revoke refresh tokens of user %d", userID)
 }
 
+// RefreshTokenPurge deletes refresh tokens that expired before t.
+func (s *Store) RefreshTokenPurge(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires_at < ?`, before.UnixMilli())
+	if err != nil {
+		return 0, translate(err, "purge refresh tokens")
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate(err, "purge refresh tokens")
+}
+
 // RevocationCreate records a revoked access token id until it expires;
 // recording it twice is not an error.
 func (s *Store) RevocationCreate(ctx context.Context, jti string, expiresAt time.Time) error {

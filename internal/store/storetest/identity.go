@@ -32,6 +32,7 @@ func exerciseIdentity(t *testing.T, migrated func(t *testing.T) store.Store, exe
 		{"RefreshTokenUse", testRefreshTokenUse},
 		{"RefreshFamilyRevoke", testRefreshFamilyRevoke},
 		{"RefreshTokensRevokeForUser", testRefreshTokensRevokeForUser},
+		{"RefreshTokenPurge", testRefreshTokenPurge},
 		{"RefreshTokenConcurrentUse", testRefreshTokenConcurrentUse},
 		{"Revocations", testRevocations},
 		{"APIKeys", testAPIKeys},

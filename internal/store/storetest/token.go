@@ -81,6 +81,20 @@ func testRefreshTokensRevokeForUser(t *testing.T, s store.Store) {
 	wantUsable(t, s, other, minutes(5))
 }
 
+func testRefreshTokenPurge(t *testing.T, s store.Store) {
+	u := newUser(t, s, "ida@example.org")
+	old := newRefresh(t, s, "p1", "fp", u.ID) // expires at base + 24 h
+	if n, err := s.RefreshTokenPurge(t.Context(), old.ExpiresAt); err != nil || n != 0 {
+		t.Fatalf("RefreshTokenPurge at expiry = %d, %v; want 0 (expires_at < before)", n, err)
+	}
+	if n, err := s.RefreshTokenPurge(t.Context(), old.ExpiresAt.Add(time.Millisecond)); err != nil || n != 1 {
+		t.Fatalf("RefreshTokenPurge after expiry = %d, %v; want 1", n, err)
+	}
+	if _, err := s.RefreshTokenUse(t.Context(), old.TokenHash, minutes(1)); gathering.ErrorCode(err) != gathering.ENOTFOUND {
+		t.Fatalf("a purged token: %v, want ENOTFOUND", err)
+	}
+}
+
 // testRefreshTokenConcurrentUse uses one token from many goroutines at once:
 // exactly one may rotate it, every other one must see a reuse.
 func testRefreshTokenConcurrentUse(t *testing.T, s store.Store) {
