@@ -46,9 +46,6 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, id int64, pat
 	if err != nil {
 		return gathering.User{}, err
 	}
-	if err := s.keepAnAdmin(ctx, old, patch); err != nil {
-		return gathering.User{}, err
-	}
 	u, err := s.st.UserUpdate(ctx, store.UserUpdateParams{ID: id, Name: patch.Name, Role: patch.Role, IsActive: patch.IsActive, At: s.now()})
 	if err != nil {
 		return gathering.User{}, err
@@ -91,47 +88,6 @@ func changes(old, u gathering.User) map[string]any {
 		d["is_active"] = map[string]any{"old": old.IsActive, "new": u.IsActive}
 	}
 	return d
-}
-
-// keepAnAdmin refuses a patch that demotes or deactivates the last active
-// admin.
-func (s *Service) keepAnAdmin(ctx context.Context, old gathering.User, p UserPatch) error {
-	if !old.IsActive || old.Role != gathering.RoleAdmin {
-		return nil
-	}
-	demoted := p.Role != nil && *p.Role != gathering.RoleAdmin
-	deactivated := p.IsActive != nil && !*p.IsActive
-	if !demoted && !deactivated {
-		return nil
-	}
-	n, err := s.countActiveAdmins(ctx, 2)
-	if err != nil {
-		return err
-	}
-	if n < 2 {
-		return gathering.Errorf(gathering.ECONFLICT, "Cannot demote or deactivate the last active administrator")
-	}
-	return nil
-}
-
-// countActiveAdmins counts active admins, stopping once it reaches enough.
-func (s *Service) countActiveAdmins(ctx context.Context, enough int) (int, error) {
-	const pageSize = 500
-	n := 0
-	for offset := 0; ; offset += pageSize {
-		users, total, err := s.st.UserList(ctx, store.Page{Limit: pageSize, Offset: offset})
-		if err != nil {
-			return 0, err
-		}
-		for _, u := range users {
-			if u.IsActive && u.Role == gathering.RoleAdmin {
-				n++
-			}
-		}
-		if n >= enough || len(users) == 0 || offset+len(users) >= total {
-			return n, nil
-		}
-	}
 }
 
 // SetPassword replaces a user's password (the CLI's reset-password) and

@@ -22,7 +22,9 @@ type IdentityStore interface {
 	// UserCount counts every user, active or not.
 	UserCount(ctx context.Context) (int, error)
 	// UserUpdate changes the fields that are set and bumps updated_at;
-	// ENOTFOUND when the user does not exist.
+	// ENOTFOUND when the user does not exist. An update that would leave no
+	// active administrator where there was one is refused with ECONFLICT,
+	// atomically (two concurrent demotions cannot both pass).
 	UserUpdate(ctx context.Context, p UserUpdateParams) (gathering.User, error)
 	// UserTouchLogin records a successful login.
 	UserTouchLogin(ctx context.Context, id int64, at time.Time) error
@@ -79,6 +81,10 @@ type IdentityStore interface {
 	// count of matches.
 	AuditList(ctx context.Context, f AuditFilter) ([]gathering.AuditEvent, int, error)
 }
+
+// ErrLastAdmin is the message of the ECONFLICT a UserUpdate answers when
+// it would leave no active administrator.
+const ErrLastAdmin = "Cannot demote or deactivate the last active administrator"
 
 // Page selects a slice of a list.
 type Page struct {

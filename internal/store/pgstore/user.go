@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,16 +83,47 @@ func (s *Store) UserCount(ctx context.Context) (int, error) {
 // ENOTFOUND when the user does not exist. A nil field is a NULL parameter,
 // which coalesce turns into the column's current value.
 func (s *Store) UserUpdate(ctx context.Context, p store.UserUpdateParams) (gathering.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx,
-		`UPDATE users SET
-		     name          = coalesce($2, name),
-		     role          = coalesce($3, role),
-		     is_active     = coalesce($4, is_active),
-		     password_hash = coalesce($5, password_hash),
-		     updated_at    = $6
-		 WHERE id = $1 RETURNING `+userColumns,
-		p.ID, p.Name, p.Role, p.IsActive, p.PasswordHash, p.At))
+	var u gathering.User
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock the active administrators: concurrent demotions take turns.
+		locked, err := tx.Exec(ctx, `SELECT id FROM users WHERE role = 'admin' AND is_active FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		u, err = scanUser(tx.QueryRow(ctx,
+			`UPDATE users SET
+			     name          = coalesce($2, name),
+			     role          = coalesce($3, role),
+			     is_active     = coalesce($4, is_active),
+			     password_hash = coalesce($5, password_hash),
+			     updated_at    = $6
+			 WHERE id = $1 RETURNING `+userColumns,
+			p.ID, p.Name, p.Role, p.IsActive, p.PasswordHash, p.At))
+		if err != nil {
+			return err
+		}
+		return keepAnAdmin(ctx, tx, locked.RowsAffected())
+	})
+	if errors.Is(err, errLastAdmin) {
+		return u, gathering.Errorf(gathering.ECONFLICT, store.ErrLastAdmin)
+	}
 	return u, translate(err, "update user %d", p.ID)
+}
+
+// errLastAdmin rolls back an update that left no active administrator.
+var errLastAdmin = errors.New("no active administrator left")
+
+// keepAnAdmin fails when there were active administrators before the
+// update and none after.
+func keepAnAdmin(ctx context.Context, tx pgx.Tx, before int64) error {
+	var after int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active`).Scan(&after); err != nil {
+		return err
+	}
+	if before > 0 && after == 0 {
+		return errLastAdmin
+	}
+	return nil
 }
 
 // UserTouchLogin records a successful login; ENOTFOUND when the user does

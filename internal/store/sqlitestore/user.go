@@ -81,7 +81,16 @@ func (s *Store) UserCount(ctx context.Context) (int, error) {
 // ENOTFOUND when the user does not exist. A nil field is a NULL parameter,
 // which coalesce turns into the column's current value.
 func (s *Store) UserUpdate(ctx context.Context, p store.UserUpdateParams) (gathering.User, error) {
-	u, err := scanUser(s.write.QueryRowContext(ctx,
+	tx, err := s.write.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the one writer
+	if err != nil {
+		return gathering.User{}, translate(err, "update user %d", p.ID)
+	}
+	defer tx.Rollback()
+	before, err := activeAdmins(ctx, tx)
+	if err != nil {
+		return gathering.User{}, translate(err, "update user %d", p.ID)
+	}
+	u, err := scanUser(tx.QueryRowContext(ctx,
 		`UPDATE users SET
 		     name          = coalesce(?2, name),
 		     role          = coalesce(?3, role),
@@ -90,7 +99,24 @@ func (s *Store) UserUpdate(ctx context.Context, p store.UserUpdateParams) (gathe
 		     updated_at    = ?6
 		 WHERE id = ?1 RETURNING `+userColumns,
 		p.ID, p.Name, p.Role, p.IsActive, p.PasswordHash, p.At.UnixMilli()))
-	return u, translate(err, "update user %d", p.ID)
+	if err != nil {
+		return u, translate(err, "update user %d", p.ID)
+	}
+	after, err := activeAdmins(ctx, tx)
+	if err != nil {
+		return u, translate(err, "update user %d", p.ID)
+	}
+	if before > 0 && after == 0 {
+		return u, gathering.Errorf(gathering.ECONFLICT, store.ErrLastAdmin)
+	}
+	return u, translate(tx.Commit(), "update user %d", p.ID)
+}
+
+// activeAdmins counts the active administrators.
+func activeAdmins(ctx context.Context, tx *sql.Tx) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND is_active`).Scan(&n)
+	return n, err
 }
 
 // UserTouchLogin records a successful login; ENOTFOUND when the user does

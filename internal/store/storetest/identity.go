@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ func exerciseIdentity(t *testing.T, migrated func(t *testing.T) store.Store, exe
 		{"UserCreateGet", testUserCreateGet},
 		{"UserDuplicateEmail", testUserDuplicateEmail},
 		{"UserUpdate", testUserUpdate},
+		{"UserUpdateKeepsAnAdmin", testUserUpdateKeepsAnAdmin},
 		{"UserListCount", testUserListCount},
 		{"UserTouchLogin", testUserTouchLogin},
 		{"RefreshTokenUse", testRefreshTokenUse},
@@ -106,6 +108,10 @@ func testUserDuplicateEmail(t *testing.T, s store.Store) {
 func testUserUpdate(t *testing.T, s store.Store) {
 	want := newUser(t, s, "carol@example.org")
 	name, role, active, hash := "Carol C.", gathering.RoleAdmin, false, "h2"
+	// Another administrator, so that Carol, once admin, may be deactivated.
+	if _, err := s.UserUpdate(t.Context(), store.UserUpdateParams{ID: newUser(t, s, "keeper@example.org").ID, Role: &role, At: base}); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
 		params store.UserUpdateParams
@@ -129,7 +135,7 @@ func testUserUpdate(t *testing.T, s store.Store) {
 			t.Fatalf("UserGetByID after updating %s = %+v, %v; want %+v", c.name, got, err, want)
 		}
 	}
-	_, err := s.UserUpdate(t.Context(), store.UserUpdateParams{ID: want.ID + 1, Name: &name, At: base})
+	_, err := s.UserUpdate(t.Context(), store.UserUpdateParams{ID: want.ID + 1000, Name: &name, At: base})
 	wantCode(t, "UserUpdate of a missing user", err, gathering.ENOTFOUND)
 }
 
@@ -176,4 +182,48 @@ func testUserTouchLogin(t *testing.T, s store.Store) {
 		t.Errorf("after UserTouchLogin = %+v, %v; want LastLoginAt %v, UpdatedAt unchanged", got, err, minutes(5))
 	}
 	wantCode(t, "UserTouchLogin of a missing user", s.UserTouchLogin(t.Context(), u.ID+1, base), gathering.ENOTFOUND)
+}
+
+// testUserUpdateKeepsAnAdmin demotes two administrators at the same time,
+// many times over: one demotion may pass, the last admin always stays.
+func testUserUpdateKeepsAnAdmin(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	member := gathering.RoleMember
+	if _, err := s.UserUpdate(ctx, store.UserUpdateParams{ID: newUser(t, s, "solo@example.org").ID, Role: &member, At: minutes(1)}); err != nil {
+		t.Fatalf("updating a member with no admin anywhere: %v", err)
+	}
+	admin := gathering.RoleAdmin
+	var ids []int64
+	for _, email := range []string{"ada@example.org", "bob@example.org"} {
+		u := newUser(t, s, email)
+		if _, err := s.UserUpdate(ctx, store.UserUpdateParams{ID: u.ID, Role: &admin, At: minutes(1)}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range ids {
+		wg.Go(func() { _, errs[i] = s.UserUpdate(ctx, store.UserUpdateParams{ID: id, Role: &member, At: minutes(2)}) })
+	}
+	wg.Wait()
+	refused := 0
+	for _, err := range errs {
+		if gathering.ErrorCode(err) == gathering.ECONFLICT && gathering.ErrorMessage(err) == store.ErrLastAdmin {
+			refused++
+		} else if err != nil {
+			t.Fatalf("demotion: %v", err)
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d of 2 concurrent demotions refused, want exactly 1", refused)
+	}
+	off := false
+	for _, id := range ids {
+		if u, _ := s.UserGetByID(ctx, id); u.Role == gathering.RoleAdmin {
+			if _, err := s.UserUpdate(ctx, store.UserUpdateParams{ID: id, IsActive: &off, At: minutes(3)}); gathering.ErrorCode(err) != gathering.ECONFLICT {
+				t.Fatalf("deactivating the last admin: %v", err)
+			}
+		}
+	}
 }
