@@ -57,6 +57,7 @@ func TestAPIKeyRoleIsCappedByOwner(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, f *fixture) {
 		owner := f.register(t, "capped@example.com", gathering.RoleAdmin)
+		f.register(t, "keeper@example.com", gathering.RoleAdmin) // so the owner may be demoted
 		key, _, err := f.svc.CreateAPIKey(t.Context(), principalOf(owner), "k", gathering.RoleMember, time.Time{}, testMeta)
 		if err != nil {
 			t.Fatal(err)
