@@ -64,7 +64,7 @@ go test -run '^$' -bench 'Allow' -benchtime "${duration}s" ./internal/ratelimit/
 echo
 echo "== the event bus, and 1,000 WebSocket clients on one topic (publish-to-receive latency, drops)"
 go test -run '^$' -bench 'Publish' -benchtime "${duration}s" ./internal/event/ | grep -E '^Benchmark'
-GATHERING_LOAD=1 go test -count=1 -run 'FanoutLoad' -v ./internal/httpapi/ | grep -E 'events/s to'
+go test -run '^$' -bench 'WebSocketFanout' -benchtime 1x -v ./internal/httpapi/ | grep -E 'events/s to'
 echo "== cross-instance latency through PostgreSQL (1,000 events)"
 go test -count=1 -run 'CrossInstanceLatency' -v ./internal/event/pgbridge/ | grep -E 'p50|p99' || true
 

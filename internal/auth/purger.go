@@ -2,9 +2,8 @@ package auth
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gathering/gathering/internal/startstop"
@@ -21,48 +20,23 @@ func (s *Service) Purger() startstop.Service {
 type purger struct {
 	svc      *Service
 	interval time.Duration
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	loop     startstop.Loop
 }
 
-// Start launches the purge loop. The loop keeps ctx's values but not its
-// cancellation: it runs until Stop.
+// Start launches the purge loop, which runs until Stop.
 func (p *purger) Start(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.done != nil {
-		return errors.New("revocation purger already started")
+	if err := p.loop.Start(ctx, p.run); err != nil {
+		return fmt.Errorf("revocation purger: %w", err)
 	}
-	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.cancel, p.done = cancel, make(chan struct{})
-	go p.run(loopCtx, p.done)
 	return nil
 }
 
 // Stop ends the loop and waits for it, giving up when ctx ends. Stopping a
 // purger that is not running does nothing.
-func (p *purger) Stop(ctx context.Context) error {
-	p.mu.Lock()
-	cancel, done := p.cancel, p.done
-	p.cancel, p.done = nil, nil
-	p.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (p *purger) Stop(ctx context.Context) error { return p.loop.Stop(ctx) }
 
 // run purges on every tick until ctx ends.
-func (p *purger) run(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
+func (p *purger) run(ctx context.Context) {
 	t := time.NewTicker(p.interval)
 	defer t.Stop()
 	for {

@@ -22,7 +22,7 @@ type caller struct {
 
 // callers creates a user and an API key for each role (API keys survive the
 // logout route, so every route can be called with them in any order).
-func callers(t *testing.T, s setup) []caller {
+func callers(t testing.TB, s setup) []caller {
 	t.Helper()
 	out := []caller{{name: "anonymous"}}
 	for _, role := range []gathering.Role{gathering.RoleViewer, gathering.RoleMember, gathering.RoleAdmin} {

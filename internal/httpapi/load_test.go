@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,24 +17,28 @@ import (
 	"github.com/gathering/gathering/internal/event"
 )
 
-// TestWebSocketFanoutLoad is an on-demand load run (GATHERING_LOAD=1, see
-// scripts/bench.sh): 1,000 WebSocket clients on loopback subscribed to one
-// topic; events are published at increasing rates (up to 1,000/s) for 3 s
+// BenchmarkWebSocketFanout is an on-demand load run (go test -bench
+// WebSocketFanout -benchtime 1x; scripts/bench.sh runs it): 1,000 WebSocket
+// clients on loopback subscribed to one topic; events are published at increasing rates (up to 1,000/s) for 3 s
 // each, and each step reports the deliveries, the publish-to-receive p50/p99
 // and the lagged frames (drops for slow reading).
-func TestWebSocketFanoutLoad(t *testing.T) {
-	if os.Getenv("GATHERING_LOAD") == "" {
-		t.Skip("load run: set GATHERING_LOAD=1 (scripts/bench.sh does)")
+func BenchmarkWebSocketFanout(b *testing.B) {
+	s := newSetup(b, Options{MaxConnectionsPerUser: 2000})
+	token := callers(b, s)[1].token
+	clients := fanoutClients(b, s, token, 1000)
+	for b.Loop() {
+		fanoutRun(b, s, clients)
 	}
-	s := newSetup(t, Options{MaxConnectionsPerUser: 2000})
-	token := callers(t, s)[1].token
-	clients := fanoutClients(t, s, token, 1000)
+}
+
+// fanoutRun publishes at each rate in turn and logs what the clients saw.
+func fanoutRun(b *testing.B, s setup, clients []*fanoutClient) {
 	for _, rate := range []int{50, 100, 200, 500, 1000} {
-		lat, dropped := fanoutStep(t, s, clients, rate, 3*time.Second)
-		t.Logf("%5d events/s to %d clients: %d deliveries, p50 %s, p99 %s, lagged frames %d",
+		lat, dropped := fanoutStep(b, s, clients, rate, 3*time.Second)
+		b.Logf("%5d events/s to %d clients: %d deliveries, p50 %s, p99 %s, lagged frames %d",
 			rate, len(clients), len(lat), percentile(lat, 50), percentile(lat, 99), dropped)
 		if len(lat) == 0 {
-			t.Fatal("nothing delivered")
+			b.Fatal("nothing delivered")
 		}
 	}
 }
@@ -49,7 +52,7 @@ type fanoutClient struct {
 	stopped chan struct{}
 }
 
-func fanoutClients(t *testing.T, s setup, token string, n int) []*fanoutClient {
+func fanoutClients(t testing.TB, s setup, token string, n int) []*fanoutClient {
 	url := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/ws?topics=load"
 	clients := make([]*fanoutClient, n)
 	for i := range clients {
@@ -99,7 +102,7 @@ func (c *fanoutClient) read() {
 
 // fanoutStep publishes at rate for d, waits for the tail, and collects the
 // clients' latencies and lagged frames (resetting them).
-func fanoutStep(t *testing.T, s setup, clients []*fanoutClient, rate int, d time.Duration) ([]time.Duration, int64) {
+func fanoutStep(t testing.TB, s setup, clients []*fanoutClient, rate int, d time.Duration) ([]time.Duration, int64) {
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	for end := time.Now().Add(d); time.Now().Before(end); <-tick.C {

@@ -2,10 +2,8 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +39,7 @@ type Fallback struct {
 	cfg     FallbackConfig
 	down    atomic.Bool
 
-	mu   sync.Mutex
-	stop context.CancelFunc // nil when not running
-	done chan struct{}
+	loop startstop.Loop // pings Redis while it is down
 }
 
 // NewFallback returns a Fallback over primary and backup that logs to logger
@@ -106,38 +102,23 @@ func (f *Fallback) fallBack(err error) {
 // Start launches the goroutine that pings Redis while it is down. The
 // goroutine runs until Stop; ctx's cancellation does not end it.
 func (f *Fallback) Start(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.stop != nil {
-		return errors.New("ratelimit: fallback already started")
+	if err := f.loop.Start(ctx, f.run); err != nil {
+		return fmt.Errorf("ratelimit: fallback %w", err)
 	}
-	ctx, f.stop = context.WithCancel(context.WithoutCancel(ctx))
-	f.done = make(chan struct{})
-	go f.run(ctx, f.done)
 	return nil
 }
 
 // Stop ends the goroutine and waits for it, giving up when ctx ends. Stop
 // without Start, or a second Stop, does nothing.
 func (f *Fallback) Stop(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.stop == nil {
-		return nil
+	if err := f.loop.Stop(ctx); err != nil {
+		return fmt.Errorf("ratelimit: stop fallback: %w", err)
 	}
-	f.stop()
-	f.stop = nil
-	select {
-	case <-f.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("ratelimit: stop fallback: %w", ctx.Err())
-	}
+	return nil
 }
 
 // run pings Redis every interval until ctx ends.
-func (f *Fallback) run(ctx context.Context, done chan<- struct{}) {
-	defer close(done)
+func (f *Fallback) run(ctx context.Context) {
 	tick := time.NewTicker(f.cfg.PingInterval)
 	defer tick.Stop()
 	for {

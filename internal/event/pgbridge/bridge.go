@@ -3,7 +3,7 @@ package pgbridge
 import (
 	"cmp"
 	"context"
-	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,9 +38,8 @@ type Bridge struct {
 	connected  atomic.Bool
 	beforeDial func() error // tests make reconnection attempts fail with it
 
-	mu     sync.Mutex
-	cancel context.CancelFunc // nil unless running
-	done   chan struct{}      // closed when the running goroutines have returned
+	mu   sync.Mutex     // serialises Start
+	loop startstop.Loop // owns the listener and the purger
 }
 
 var (
@@ -73,8 +72,8 @@ func (b *Bridge) Connected() bool { return b.connected.Load() }
 func (b *Bridge) Start(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.done != nil {
-		return errors.New("event bridge already started")
+	if b.pool.Load() != nil {
+		return fmt.Errorf("event bridge %w", startstop.ErrRunning)
 	}
 	if err := b.cfg.validate(); err != nil {
 		return err
@@ -88,40 +87,23 @@ func (b *Bridge) Start(ctx context.Context) error {
 		pool.Close()
 		return err
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b.cancel, b.done = cancel, make(chan struct{})
 	b.pool.Store(pool)
 	b.connected.Store(true)
-	go b.run(runCtx, pool, conn, b.done)
-	return nil
+	return b.loop.Start(ctx, func(ctx context.Context) { b.run(ctx, pool, conn) })
 }
 
 // Stop ends the listener and the purger and waits for them, giving up when
 // ctx ends; Send fails from then on. Stopping a bridge that is not running
 // does nothing.
 func (b *Bridge) Stop(ctx context.Context) error {
-	b.mu.Lock()
-	cancel, done := b.cancel, b.done
-	b.cancel, b.done = nil, nil
 	b.pool.Store(nil) // Send fails from now on
-	b.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return translate(ctx.Err(), "stop the event bridge")
-	}
+	return translate(b.loop.Stop(ctx), "stop the event bridge")
 }
 
 // run owns the bridge's goroutines: it listens until ctx ends while a second
 // goroutine purges old payloads, then closes the pool (after any Send still
-// using it) and closes done.
-func (b *Bridge) run(ctx context.Context, pool *pgxpool.Pool, conn *pgx.Conn, done chan<- struct{}) {
-	defer close(done)
+// using it).
+func (b *Bridge) run(ctx context.Context, pool *pgxpool.Pool, conn *pgx.Conn) {
 	defer pool.Close()
 	var wg sync.WaitGroup
 	wg.Go(func() { b.purgeLoop(ctx, pool) })
