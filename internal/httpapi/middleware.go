@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -83,7 +84,7 @@ func (a *API) observe(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			status := cmpStatus(rec.status)
+			status := cmp.Or(rec.status, http.StatusOK) // nothing written means 200
 			elapsed := time.Since(start)
 			a.metrics.observe(r.Method, route, status, elapsed)
 			attrs := []any{"method", r.Method, "route", route, "path", r.URL.Path, "status", status,
@@ -121,13 +122,6 @@ func setUser(r *http.Request, id int64) {
 	if state, ok := r.Context().Value(requestStateKey{}).(*requestState); ok {
 		state.userID = id
 	}
-}
-
-func cmpStatus(status int) int {
-	if status == 0 {
-		return http.StatusOK
-	}
-	return status
 }
 
 // recoverPanic turns a handler panic into a 500 problem with a generic
