@@ -41,6 +41,7 @@ type Store interface {
 
 	MetaStore
 	IdentityStore
+	ToolStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the

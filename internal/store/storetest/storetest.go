@@ -52,6 +52,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	t.Run("ConcurrentMetaPut", func(t *testing.T) { t.Parallel(); testConcurrentMetaPut(t, migrated(t)) })
 	t.Run("PingAndStats", func(t *testing.T) { t.Parallel(); testPingAndStats(t, open(t)) })
 	exerciseIdentity(t, migrated, exec)
+	exerciseTools(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {
