@@ -64,6 +64,16 @@ func requiredRole(perms []Permission) gathering.Role {
 // returned as is) and validates the output when the tool has an output
 // schema (EINTERNAL).
 func (r *Registry) Call(ctx context.Context, caller Caller, name string, input json.RawMessage) (json.RawMessage, error) {
+	t, err := r.admit(caller, name, input)
+	if err != nil {
+		return nil, err
+	}
+	return t.invoke(ctx, input)
+}
+
+// admit runs the checks that come before a tool body: resolve, permission,
+// input validation, availability.
+func (r *Registry) admit(caller Caller, name string, input json.RawMessage) (*Registered, error) {
 	t, ok := r.Get(name)
 	if !ok {
 		return nil, gathering.Errorf(gathering.ENOTFOUND, "The tool %q does not exist.", name)
@@ -74,6 +84,14 @@ func (r *Registry) Call(ctx context.Context, caller Caller, name string, input j
 	if err := t.ValidateInput(input); err != nil {
 		return nil, err
 	}
+	if err := t.available(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// invoke runs the body and validates its output.
+func (t *Registered) invoke(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 	out, err := t.run(ctx, input)
 	if err != nil {
 		return nil, err
@@ -88,6 +106,19 @@ func (r *Registry) Call(ctx context.Context, caller Caller, name string, input j
 // Call does; empty input counts as {}.
 func (t *Registered) ValidateInput(input json.RawMessage) error {
 	return validateInput(t.input, input)
+}
+
+// available reports EUNAVAILABLE when the tool's Check fails.
+func (t *Registered) available() error {
+	if t.Check == nil {
+		return nil
+	}
+	if err := t.Check(); err != nil {
+		e := gathering.Errorf(gathering.EUNAVAILABLE, "The tool %q is unavailable.", t.Name)
+		e.Err = err
+		return e
+	}
+	return nil
 }
 
 // run runs the body with the tool's timeout and maps its failure.

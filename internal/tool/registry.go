@@ -15,13 +15,29 @@ import (
 
 // Registry holds the registered tools. It is safe for concurrent use.
 type Registry struct {
-	mu    sync.RWMutex
-	tools map[string]*Registered
+	mu     sync.RWMutex
+	tools  map[string]*Registered
+	skills map[string]SkillDoc
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{tools: map[string]*Registered{}}
+	return &Registry{tools: map[string]*Registered{}, skills: map[string]SkillDoc{}}
+}
+
+// SkillDoc describes a skill to people.
+type SkillDoc struct {
+	DisplayName string
+	Description string
+	Category    string // "general" when empty
+}
+
+// DescribeSkill sets how a skill is presented; a skill without a
+// description is shown by its name alone.
+func (r *Registry) DescribeSkill(skill string, d SkillDoc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.skills[skill] = d
 }
 
 // Register validates t, compiles its schemas and adds it. It refuses a bad
@@ -64,8 +80,11 @@ func (r *Registry) List() []*Registered {
 // Skill is a group of tools sharing the part of their name before the
 // first dot.
 type Skill struct {
-	Name  string   // the skill, for example "fs"
-	Tools []string // full tool names, sorted
+	Name string // the skill, for example "fs"
+	SkillDoc
+	Tools       []string     // full tool names, sorted
+	Permissions []Permission // every permission its tools require, sorted
+	Dangerous   bool         // some tool of the skill is dangerous
 }
 
 // Skills returns the registered tools grouped by skill, sorted by name.
@@ -74,12 +93,34 @@ func (r *Registry) Skills() []Skill {
 	for _, t := range r.List() {
 		s := t.Skill()
 		if n := len(out); n == 0 || out[n-1].Name != s {
-			out = append(out, Skill{Name: s})
+			out = append(out, Skill{Name: s, SkillDoc: r.skillDoc(s)})
 		}
-		out[len(out)-1].Tools = append(out[len(out)-1].Tools, t.Name)
+		sk := &out[len(out)-1]
+		sk.Tools = append(sk.Tools, t.Name)
+		sk.Dangerous = sk.Dangerous || t.Dangerous
+		for _, p := range t.Permissions {
+			if !slices.Contains(sk.Permissions, p) {
+				sk.Permissions = append(sk.Permissions, p)
+			}
+		}
+		slices.Sort(sk.Permissions)
 	}
 	return out
 }
+
+func (r *Registry) skillDoc(skill string) SkillDoc {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	d := r.skills[skill]
+	d.DisplayName = cmp.Or(d.DisplayName, skill)
+	d.Category = cmp.Or(d.Category, "general")
+	return d
+}
+
+// RequiredRole is the least role a user needs to call t, or to let an
+// agent use its skill: admin for a tool requiring PermAdmin, member for any
+// other permission, viewer for none.
+func RequiredRole(t *Tool) gathering.Role { return requiredRole(t.Permissions) }
 
 func prepare(t Tool) (*Registered, error) {
 	if err := checkTool(&t); err != nil {
@@ -154,3 +195,7 @@ type noLoader struct{}
 
 // Load implements jsonschema.URLLoader.
 func (noLoader) Load(string) (any, error) { return nil, errRemoteRef }
+
+// RequiredRole is the least role a user needs to let an agent use the
+// skill: the most any of its tools requires.
+func (s Skill) RequiredRole() gathering.Role { return requiredRole(s.Permissions) }

@@ -220,9 +220,17 @@ func TestListAndSkills(t *testing.T) {
 	if want := []string{"calc.eval", "fs.list", "fs.read", "mcp.files.read"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("List = %q", names)
 	}
-	want := []Skill{{"calc", []string{"calc.eval"}}, {"fs", []string{"fs.list", "fs.read"}}, {"mcp", []string{"mcp.files.read"}}}
-	if got := r.Skills(); !reflect.DeepEqual(got, want) {
+	r.DescribeSkill("fs", SkillDoc{DisplayName: "Files", Category: "workspace"})
+	got := map[string][]string{}
+	for _, s := range r.Skills() {
+		got[s.Name] = s.Tools
+	}
+	want := map[string][]string{"calc": {"calc.eval"}, "fs": {"fs.list", "fs.read"}, "mcp": {"mcp.files.read"}}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Skills = %+v", got)
+	}
+	if s := r.Skills(); s[0].DisplayName != "calc" || s[0].Category != "general" || s[1].DisplayName != "Files" || s[1].Category != "workspace" {
+		t.Errorf("skill docs = %+v", s[:2])
 	}
 }
 

@@ -56,10 +56,18 @@ type Tool struct {
 	Dangerous bool
 	// Timeout bounds one run; zero means DefaultTimeout.
 	Timeout time.Duration
-	// Async marks a long-running tool.
+	// Async marks a long-running tool: an Executor always runs it in the
+	// background.
 	Async bool
+	// Concurrency caps how many runs of the tool an Executor runs at once;
+	// zero means the Executor's default. Further calls wait, pending.
+	Concurrency int
 	// Run is the tool body. Required.
 	Run RunFunc
+	// Check, when set, reports whether the tool can run now (an MCP tool
+	// whose server is down cannot); Call fails with EUNAVAILABLE, carrying
+	// Check's error, without running the body.
+	Check func() error
 }
 
 // Skill returns the part of the name before the first dot.
