@@ -21,12 +21,11 @@ type liveRun struct {
 
 // startBackground records e and starts its goroutine.
 func (x *Executor) startBackground(ctx context.Context, t *Registered, input json.RawMessage, e store.ToolExecution) (store.ToolExecution, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return e, gathering.Errorf(gathering.EUNAVAILABLE, "The server is stopping; the tool was not run.")
+	if err := x.admitRun(true); err != nil {
+		return e, err
 	}
 	if err := x.rec.ToolExecutionCreate(ctx, e); err != nil {
+		x.runs.Done()
 		return e, err
 	}
 	rctx, cancel := context.WithCancelCause(x.base)
@@ -34,8 +33,12 @@ func (x *Executor) startBackground(ctx context.Context, t *Registered, input jso
 		e: e, ctx: rctx, cancel: cancel,
 		approve: make(chan int64, 1), moved: make(chan struct{}), done: make(chan struct{}),
 	}
+	x.mu.Lock()
 	x.live[e.ID] = lr
-	x.runs.Add(1)
+	if x.closed { // Stop began meanwhile: this run never starts
+		cancel(errShutdown)
+	}
+	x.mu.Unlock()
 	go x.background(t, input, lr)
 	x.publish(ctx, e)
 	return e, nil

@@ -162,7 +162,7 @@ func (x *Executor) Execute(ctx context.Context, req Request) (store.ToolExecutio
 // once. A caller that goes away cancels the run; the outcome is still
 // recorded.
 func (x *Executor) runNow(ctx context.Context, t *Registered, input json.RawMessage, e store.ToolExecution) (store.ToolExecution, error) {
-	if err := x.admitRun(); err != nil {
+	if err := x.admitRun(false); err != nil {
 		return e, err
 	}
 	release, err := x.acquire(ctx, t)
@@ -182,12 +182,16 @@ func (x *Executor) runNow(ctx context.Context, t *Registered, input json.RawMess
 	return e, err
 }
 
-// admitRun refuses new runs once the executor is stopping.
-func (x *Executor) admitRun() error {
+// admitRun refuses new runs once the executor is stopping. A background
+// run is counted under the same lock, so Stop waits for it.
+func (x *Executor) admitRun(background bool) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.closed {
 		return gathering.Errorf(gathering.EUNAVAILABLE, "The server is stopping; the tool was not run.")
+	}
+	if background {
+		x.runs.Add(1)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // sqliteStore opens a migrated SQLite store in a temporary directory.
-func sqliteStore(t *testing.T) store.Store {
+func sqliteStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "g.db")})
 	if err != nil {
@@ -29,7 +29,7 @@ func sqliteStore(t *testing.T) store.Store {
 }
 
 // postgresStore opens a migrated PostgreSQL store in a fresh schema.
-func postgresStore(t *testing.T) store.Store {
+func postgresStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := pgstore.Open(context.Background(), pgstore.Config{URL: pgtest.URL(t), MaxConns: 4})
 	if err != nil {
@@ -38,7 +38,7 @@ func postgresStore(t *testing.T) store.Store {
 	return migrated(t, st)
 }
 
-func migrated(t *testing.T, st store.Store) store.Store {
+func migrated(t testing.TB, st store.Store) store.Store {
 	t.Helper()
 	t.Cleanup(func() { _ = st.Close() })
 	if _, err := st.Migrate(context.Background()); err != nil {
