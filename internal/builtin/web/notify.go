@@ -28,7 +28,8 @@ const (
 
 // Limits on reading a webhook response: how much is drained so the
 // connection can be reused, how much is read for an error excerpt and how
-// much of it is shown.
+// much of it is shown. excerptRead must be at least excerptShown plus the
+// longest secret (256 bytes); see excerpt.
 const (
 	drainLimit   = 64 << 10
 	excerptRead  = 512

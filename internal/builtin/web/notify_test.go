@@ -223,7 +223,10 @@ func TestWebhookValidation(t *testing.T) {
 
 func TestWebhookTimeout(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	tg := newTarget(t, func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // the server notices the client leaving only once the body is read
+		<-r.Context().Done()
+	})
 	_, err := call(t, setup(t, loopback, Options{Timeout: 300 * time.Millisecond}), "notify.webhook",
 		map[string]any{"url": tg.URL, "secret": secret})
 	wantCode(t, err, gathering.ETIMEOUT)

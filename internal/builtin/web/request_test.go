@@ -80,14 +80,9 @@ func TestPostJSON(t *testing.T) {
 func TestBodies(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name        string
-		ct          string
-		body        any
-		wantBody    string
-		wantCT      string
-		wantNoBody  bool
-		method      string
-		wantLengths bool
+		name, ct         string
+		body             any
+		wantBody, wantCT string
 	}{
 		{name: "string as JSON", body: "hello", wantBody: `"hello"`, wantCT: "application/json"},
 		{name: "text content type", ct: "text/plain; charset=utf-8", body: "hello\nworld", wantBody: "hello\nworld", wantCT: "text/plain; charset=utf-8"},
@@ -315,4 +310,14 @@ func TestFieldErrorsCombine(t *testing.T) {
 	_, err := call(t, setup(t, loopback, Options{}), "http.request",
 		headers("gopher://x/", map[string]any{"Host": "evil", "Connection": "close"}))
 	wantFields(t, err, "/url", "/headers/Connection", "/headers/Host")
+}
+
+func TestHeaderValueNotEchoed(t *testing.T) {
+	t.Parallel()
+	_, err := call(t, setup(t, loopback, Options{}), "http.request",
+		headers("http://127.0.0.1/", map[string]any{"Authorization": "Bearer top-secret-token\r\n"}))
+	wantFields(t, err, "/headers/Authorization")
+	if strings.Contains(err.Error(), "top-secret") || strings.Contains(fmt.Sprint(gathering.ErrorFields(err)), "top-secret") {
+		t.Errorf("error shows the header value: %v", err)
+	}
 }
