@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -71,6 +72,13 @@ type Config struct {
 	EventDedupWindows       string // "type=1s,…": identical events inside the window delivered once
 	WSMaxConnectionsPerUser int    // WebSocket connections one user may hold
 
+	OutboundAllowList  string        // internal destinations tools may reach
+	WorkspaceDir       string        // base of project workspaces; empty: <data dir>/workspaces
+	ToolConfirmTimeout time.Duration // a dangerous call expires unconfirmed after this
+	ToolConcurrency    int           // runs of one tool at once
+	ShellPrograms      []string      // programs shell.run may run; empty: no shell skill
+	MCPServers         string        // JSON list of MCP servers
+
 	// Sources tells, per setting (keyed by its canonical variable), where
 	// the value came from: "default", "env NAME" or "flag --name".
 	Sources map[string]string
@@ -81,6 +89,14 @@ func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.
 
 // SQLitePath is the embedded database file used when DatabaseURL is empty.
 func (c *Config) SQLitePath() string { return c.DataDir + "/gathering.db" }
+
+// WorkspaceBase is the base directory of project workspaces.
+func (c *Config) WorkspaceBase() string {
+	if c.WorkspaceDir != "" {
+		return c.WorkspaceDir
+	}
+	return filepath.Join(c.DataDir, "workspaces")
+}
 
 // Production reports whether the process runs in production mode.
 func (c *Config) Production() bool { return c.Env == Production }

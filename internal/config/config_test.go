@@ -185,3 +185,25 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestToolSettings(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, map[string]string{"GATHERING_DATA_DIR": "/srv/g", "GATHERING_SHELL_PROGRAMS": "go, make"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WorkspaceBase() != filepath.Join("/srv/g", "workspaces") || c.ToolConfirmTimeout != 15*time.Minute || c.ToolConcurrency != 8 || strings.Join(c.ShellPrograms, " ") != "go make" {
+		t.Errorf("tool settings: %s %s %d %q", c.WorkspaceBase(), c.ToolConfirmTimeout, c.ToolConcurrency, c.ShellPrograms)
+	}
+	env := map[string]string{
+		"GATHERING_OUTBOUND_ALLOWLIST": "http://10.0.0.1/", "GATHERING_TOOL_CONFIRM_TIMEOUT": "10ms",
+		"GATHERING_TOOL_CONCURRENCY": "0", "GATHERING_SHELL_PROGRAMS": "/bin/sh",
+		"GATHERING_MCP_SERVERS": `[{"name":"x"}]`,
+	}
+	_, err = load(t, env)
+	for name := range env {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("no problem names %s in:\n%v", name, err)
+		}
+	}
+}

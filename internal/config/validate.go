@@ -9,6 +9,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/mcp"
+	"github.com/gathering/gathering/internal/netguard"
 )
 
 // knownDefaultSecrets are placeholder secrets seen in examples and in the
@@ -177,7 +181,7 @@ func (c *Config) validateIdentity() Problems {
 	return p
 }
 
-// validateEvents checks the event bus settings.
+// validateEvents checks the event bus and tool settings.
 func (c *Config) validateEvents() Problems {
 	var p Problems
 	if c.EventRing < 100 || c.EventRing > 10_000_000 {
@@ -185,6 +189,23 @@ func (c *Config) validateEvents() Problems {
 	}
 	if c.WSMaxConnectionsPerUser < 1 || c.WSMaxConnectionsPerUser > 10_000 {
 		p = append(p, fmt.Sprintf("GATHERING_WS_MAX_CONNECTIONS_PER_USER: %d is not between 1 and 10000", c.WSMaxConnectionsPerUser))
+	}
+	if _, err := netguard.ParseAllowList(c.OutboundAllowList); err != nil {
+		p = append(p, fmt.Sprintf("GATHERING_OUTBOUND_ALLOWLIST: %v", err))
+	}
+	if _, err := mcp.ParseServers(c.MCPServers); err != nil {
+		p = append(p, gathering.ErrorMessage(err))
+	}
+	if c.ToolConfirmTimeout < time.Second || c.ToolConfirmTimeout > 7*24*time.Hour {
+		p = append(p, "GATHERING_TOOL_CONFIRM_TIMEOUT: must be between 1s and 168h")
+	}
+	if c.ToolConcurrency < 1 || c.ToolConcurrency > 1000 {
+		p = append(p, fmt.Sprintf("GATHERING_TOOL_CONCURRENCY: %d is not between 1 and 1000", c.ToolConcurrency))
+	}
+	for _, prog := range c.ShellPrograms {
+		if strings.ContainsAny(prog, `/\`) || strings.HasPrefix(prog, "-") {
+			p = append(p, fmt.Sprintf("GATHERING_SHELL_PROGRAMS: %q must be a bare program name", prog))
+		}
 	}
 	for name, spec := range map[string]string{"GATHERING_EVENT_BATCH_WINDOWS": c.EventBatchWindows, "GATHERING_EVENT_DEDUP_WINDOWS": c.EventDedupWindows} {
 		if _, err := ParseWindows(spec); err != nil {
