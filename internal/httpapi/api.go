@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
+	"github.com/gathering/gathering/internal/tool"
 )
 
 // Options are the HTTP settings of the API.
@@ -48,7 +50,11 @@ type Deps struct {
 	Auth     *auth.Service
 	Limiter  ratelimit.Limiter
 	Bus      *event.Bus // live events for /ws and /events
-	Options  Options
+	// Tools runs tool calls; nil leaves the /tools routes out.
+	Tools *tool.Executor
+	// MCP reports the sessions to MCP servers; nil when none are configured.
+	MCP     MCPStatus
+	Options Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
 	Routes []Route
@@ -65,6 +71,8 @@ type API struct {
 	limiter      ratelimit.Limiter
 	auditGate    *ratelimit.Memory // bounds the HTTP layer's audit writes
 	bus          *event.Bus
+	tools        *tool.Executor
+	mcp          MCPStatus
 	hub          *hub
 	streamsEnd   chan struct{} // closed when the server stops: streams end
 	endOnce      sync.Once
@@ -90,6 +98,8 @@ func New(d Deps) (*API, error) {
 		limiter:    d.Limiter,
 		auditGate:  ratelimit.NewMemory(maxAuditCallers, nil),
 		bus:        d.Bus,
+		tools:      d.Tools,
+		mcp:        d.MCP,
 		hub:        newHub(),
 		streamsEnd: make(chan struct{}),
 		started:    time.Now(),
@@ -97,7 +107,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = append(a.builtinRoutes(), d.Routes...)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/sqlitestore"
+	"github.com/gathering/gathering/internal/tool"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -66,8 +67,13 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bus.Stop(context.Background()) })
+	tools := tool.NewExecutor(testTools(t), db, bus, tool.ExecutorOptions{ConfirmTimeout: time.Minute})
+	if err := tools.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tools.Stop(context.Background()) })
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
-		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus})
+		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools})
 	if err != nil {
 		t.Fatal(err)
 	}
