@@ -17,10 +17,12 @@ import (
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/httpapi"
 	"github.com/gathering/gathering/internal/logging"
+	"github.com/gathering/gathering/internal/mcp"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/server"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
+	"github.com/gathering/gathering/internal/tool"
 )
 
 const serveHelp = `Run the GatheRing server.
@@ -81,7 +83,11 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if e.bus != nil {
 		e.bus(bus)
 	}
-	api, err := newAPI(cfg, db, svc, limiter, bus, reg, log, e)
+	tools, mcpClient, toolServices, err := newTools(cfg, db, bus, log)
+	if err != nil {
+		return err
+	}
+	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -93,6 +99,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if limiterService != nil {
 		services = append(services, startstop.Named{Name: "rate limiter", Service: limiterService})
 	}
+	services = append(services, toolServices...)
 	components := startstop.NewGroup(services...)
 	if err := components.Start(ctx); err != nil {
 		ln.Close()
@@ -160,7 +167,18 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, bus *event.Bus, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
+// apiParts are the engines the API serves.
+type apiParts struct {
+	bus   *event.Bus
+	tools *tool.Executor
+	mcp   *mcp.Client // nil when no MCP server is configured
+}
+
+func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
+	var mcpStatus httpapi.MCPStatus
+	if parts.mcp != nil {
+		mcpStatus = parts.mcp
+	}
 	tiers, err := rates(cfg)
 	if err != nil {
 		return nil, err
@@ -171,7 +189,9 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		Registry: reg,
 		Auth:     svc,
 		Limiter:  limiter,
-		Bus:      bus,
+		Bus:      parts.bus,
+		Tools:    parts.tools,
+		MCP:      mcpStatus,
 		Routes:   e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,
