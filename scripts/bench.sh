@@ -7,7 +7,10 @@
 #     measured the same way in the same run (go test -bench), and a wrk load
 #     against the real binary;
 #   - the cost of authentication and rate limiting, and authenticated
-#     GET /auth/me beside /health/live on PostgreSQL.
+#     GET /auth/me beside /health/live on PostgreSQL;
+#   - tools: schema validation, the recorded execution path (p50/p99),
+#     background executions per second, and a wrk load of calc.eval calls
+#     through the API on the real binary.
 # Usage: scripts/bench.sh [seconds-per-load, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,13 +30,16 @@ go build -o "$work/gathering" ./cmd/gathering
 go build -ldflags='-s -w' -o "$work/gathering-stripped" ./cmd/gathering
 echo "binary size: $(du -h "$work/gathering" | cut -f1) ($(du -h "$work/gathering-stripped" | cut -f1) stripped)"
 
+bench_password=bench-password-$RANDOM$RANDOM
+
 # start_and_measure NAME PORT [ENV...]: prints start-to-ready and idle RSS,
 # leaves the server running.
 start_and_measure() {
 	local name=$1 port=$2; shift 2
 	mkdir -p "$work/$name"
+	(cd "$work/$name" && echo "$bench_password" | env "$@" "$work/gathering" user create --email bench@example.com --role admin >/dev/null)
 	local t0; t0=$(date +%s%N)
-	(cd "$work/$name" && exec env "$@" PORT="$port" GATHERING_SHUTDOWN_DRAIN=0s GATHERING_RATE_LIMIT_HEALTH=1000000/s "$work/gathering" serve >/dev/null 2>&1) &
+	(cd "$work/$name" && exec env "$@" PORT="$port" GATHERING_SHUTDOWN_DRAIN=0s GATHERING_RATE_LIMIT_HEALTH=1000000/s GATHERING_RATE_LIMIT_WRITE=1000000/s GATHERING_RATE_LIMIT_AUTH=1000/s "$work/gathering" serve >/dev/null 2>&1) &
 	pids+=($!)
 	until curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null; do sleep 0.005; done
 	local t1; t1=$(date +%s%N)
@@ -73,4 +79,21 @@ for port in 18401 18402; do
 	echo
 	echo "== wrk -t2 -c16 -d${duration}s GET /health/live on the real binary (port $port; access log to /dev/null; health tier raised so the server, not the limiter, is measured)"
 	wrk -t2 -c16 -d"${duration}s" --latency "http://127.0.0.1:$port/health/live" | grep -E '^ +(50|99)%|Requests/sec'
+done
+
+echo
+echo "== go test -bench: tools (validation of a ten-field input; no-op tool through Registry.Call, through the recorded path, and in the background)"
+go test -run '^$' -bench 'ValidateTenFields|CallNoop|ExecuteNoop|AsyncNoop' -benchtime 20000x ./internal/tool/ | grep -E '^Benchmark'
+
+cat >"$work/calc.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"input":{"expression":"(2+3)*7 - 15% of 2500"}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+LUA
+for port in 18401 18402; do
+	token=$(curl -fs -H 'Content-Type: application/json' -d "{\"email\":\"bench@example.com\",\"password\":\"$bench_password\"}" "http://127.0.0.1:$port/auth/login/json" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+	echo
+	echo "== wrk -t2 -c8 -d${duration}s POST /tools/calc.eval/execute on the real binary (port $port: authenticated, validated, run, recorded)"
+	BENCH_TOKEN=$token wrk -t2 -c8 -d"${duration}s" --latency -s "$work/calc.lua" "http://127.0.0.1:$port/tools/calc.eval/execute" | grep -E '^ +(50|99)%|Requests/sec|Non-2xx'
 done

@@ -75,12 +75,18 @@ type AgentSkillInfo struct {
 	IsEnabled           bool              `json:"is_enabled"`
 }
 
-func (a *API) agentTools(w http.ResponseWriter, r *http.Request) error {
+// agentSkills reads the agent id of the path and the skills enabled for it.
+func (a *API) agentSkills(r *http.Request) (int64, []string, error) {
 	id, err := pathID(r, "agent_id")
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	enabled, err := a.store.AgentSkills(r.Context(), id)
+	return id, enabled, err
+}
+
+func (a *API) agentTools(w http.ResponseWriter, r *http.Request) error {
+	id, enabled, err := a.agentSkills(r)
 	if err != nil {
 		return err
 	}
@@ -107,11 +113,7 @@ type AgentEnabledSkills struct {
 }
 
 func (a *API) agentEnabledSkills(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "agent_id")
-	if err != nil {
-		return err
-	}
-	enabled, err := a.store.AgentSkills(r.Context(), id)
+	id, enabled, err := a.agentSkills(r)
 	if err != nil {
 		return err
 	}
@@ -213,7 +215,7 @@ func (a *API) changeAgentSkills(w http.ResponseWriter, r *http.Request, names []
 	if err != nil {
 		return err
 	}
-	enabled, err := a.store.AgentSkills(r.Context(), id)
+	_, enabled, err := a.agentSkills(r)
 	if err != nil {
 		return err
 	}

@@ -431,13 +431,13 @@ func TestProgressAndSecretsRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	e := f.execute(t, "test.login", `{"user":"ann","password":"hunter2","headers":{"Authorization":"Bearer x","Accept":"a"},"max_tokens":5}`, false)
+	e := f.execute(t, "test.login", `{"user":"ann","password":"hunter2","headers":{"Authorization":"Bearer x","Accept":"a"},"count":5}`, false)
 	var in map[string]any
 	if err := json.Unmarshal(e.Input, &in); err != nil {
 		t.Fatal(err)
 	}
 	h := in["headers"].(map[string]any)
-	if in["password"] != tool.Redacted || h["Authorization"] != tool.Redacted || h["Accept"] != "a" || in["user"] != "ann" || in["max_tokens"] != float64(5) {
+	if in["password"] != tool.Redacted || h["Authorization"] != tool.Redacted || h["Accept"] != "a" || in["user"] != "ann" || in["count"] != float64(5) {
 		t.Fatalf("recorded input %s", e.Input)
 	}
 	ev := nextEvent(t, sub, "tool.execution.progress")
