@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,9 +30,10 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type setup struct {
-	api   *API
-	srv   *httptest.Server
-	store store.Store
+	api      *API
+	srv      *httptest.Server
+	store    store.Store
+	toolRuns *atomic.Int64 // runs of the test tools' bodies
 }
 
 func newSetup(t testing.TB, opts Options, routes ...Route) setup {
@@ -67,7 +69,8 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bus.Stop(context.Background()) })
-	tools := tool.NewExecutor(testTools(t), db, bus, tool.ExecutorOptions{ConfirmTimeout: time.Minute})
+	reg, toolRuns := testTools(t)
+	tools := tool.NewExecutor(reg, db, bus, tool.ExecutorOptions{ConfirmTimeout: time.Minute})
 	if err := tools.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +82,7 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return setup{api, srv, db}
+	return setup{api, srv, db, toolRuns}
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, string) {

@@ -15,13 +15,12 @@ import (
 	"github.com/gathering/gathering/internal/tool"
 )
 
-// bodyRuns counts the runs of the test tools' bodies.
-var bodyRuns atomic.Int64
-
 // testTools is the registry every API test serves: an echo with a closed
-// schema, a slow async tool, a dangerous one and an admin one.
-func testTools(t testing.TB) *tool.Registry {
+// schema, a slow async tool, a dangerous one and an admin one. bodyRuns
+// counts the runs of their bodies.
+func testTools(t testing.TB) (reg *tool.Registry, bodyRuns *atomic.Int64) {
 	t.Helper()
+	bodyRuns = &atomic.Int64{}
 	echo := func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
 		bodyRuns.Add(1)
 		return in, nil
@@ -36,7 +35,7 @@ func testTools(t testing.TB) *tool.Registry {
 		}
 	}
 	const schema = `{"type":"object","properties":{"text":{"type":"string","maxLength":10},"n":{"type":"integer","minimum":1},"mode":{"enum":["a","b"]},"api_key":{"type":"string"}},"required":["text"],"additionalProperties":false}`
-	reg := tool.NewRegistry()
+	reg = tool.NewRegistry()
 	for _, tl := range []tool.Tool{
 		{Name: "test.echo", Description: "Echoes its input.", Input: json.RawMessage(schema), Run: echo},
 		{Name: "test.slow", Description: "Takes five seconds.", Input: json.RawMessage(`{"type":"object"}`), Async: true, Run: slow},
@@ -47,7 +46,7 @@ func testTools(t testing.TB) *tool.Registry {
 			t.Fatal(err)
 		}
 	}
-	return reg
+	return reg, bodyRuns
 }
 
 func decodeExecution(t *testing.T, body string) tool.Execution {
@@ -94,7 +93,7 @@ func TestValidationSameOverHTTPAndInProcess(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t, Options{})
 	member := callers(t, s)[2].token
-	before := bodyRuns.Load()
+	before := s.toolRuns.Load()
 	for _, in := range []string{`{}`, `{"text":5}`, `{"text":"far too long for ten"}`, `{"text":"a","extra":1}`, `{"text":"a","mode":"c","n":0}`} {
 		code, body := api(t, "POST", s.srv.URL+"/tools/test.echo/execute", member, `{"input":`+in+`}`)
 		mustStatus(t, 422, code, body, in)
@@ -111,7 +110,7 @@ func TestValidationSameOverHTTPAndInProcess(t *testing.T) {
 	if code != 422 || !strings.Contains(body, `"/mode"`) || !strings.Contains(body, `"/n"`) {
 		t.Fatalf("several violations: %s", body)
 	}
-	if n := bodyRuns.Load() - before; n != 0 {
+	if n := s.toolRuns.Load() - before; n != 0 {
 		t.Fatalf("the tool body ran %d times", n)
 	}
 }

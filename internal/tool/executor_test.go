@@ -358,6 +358,9 @@ func TestDangerousExpiryNeverRuns(t *testing.T) {
 func TestConcurrencyLimitPerTool(t *testing.T) {
 	f := newFixture(t, sqliteStore(t), tool.ExecutorOptions{}, sleeper("test.one", func(t *tool.Tool) { t.Concurrency = 1 }))
 	first := f.execute(t, "test.one", `{"ms":300}`, true)
+	for f.runs.started.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	second := f.execute(t, "test.one", `{"ms":1}`, true)
 	time.Sleep(100 * time.Millisecond)
 	if got, _ := f.x.Get(t.Context(), second.ID); got.Status != store.ToolPending {
