@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gathering/gathering/internal/store/pgtest"
 )
 
 // adminVars configure an administrator for a process and return them with
@@ -97,15 +99,7 @@ func TestProcessRestartInterruptsRunningExecution(t *testing.T) {
 		t.Fatalf("background call: %d %s", code, body)
 	}
 	id := execution(t, body)["id"].(string)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		_, body = request(t, "GET", p.url+"/tools/executions/"+id, token, "")
-		if execution(t, body)["status"] == "running" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never running: %s", body)
-		}
-	}
+	waitExecution(t, p.url, token, id, "running")
 	p.cmd.Process.Kill()
 	p.wait(t, 10*time.Second)
 	restarted := serveProcess(t, dir, vars...)
@@ -113,5 +107,53 @@ func TestProcessRestartInterruptsRunningExecution(t *testing.T) {
 	e := execution(t, body)
 	if code != 200 || e["status"] != "failed" || e["reason"] != "interrupted" {
 		t.Fatalf("after the restart: %d %s", code, body)
+	}
+}
+
+// TestProcessCancelReachesTheOwningInstance runs a background call on one
+// instance and cancels it through another sharing the same PostgreSQL: the
+// request travels over the event bus to the owner, which stops the run.
+func TestProcessCancelReachesTheOwningInstance(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer target.Close()
+	defer close(hang)
+	vars, password := adminVars(t)
+	vars = append(vars, "DATABASE_URL="+pgtest.NewDatabase(t), "SECRET_KEY="+strings.Repeat("c", 40), "GATHERING_OUTBOUND_ALLOWLIST=127.0.0.0/8")
+	owner := serveProcess(t, t.TempDir(), vars...)
+	other := serveProcess(t, t.TempDir(), vars...)
+	token := accessToken(t, owner.url, "ops@example.com", password)
+	code, body := request(t, "POST", owner.url+"/tools/http.request/execute", token, `{"background":true,"input":{"method":"GET","url":"`+target.URL+`/slow","timeout_seconds":60}}`)
+	if code != 202 {
+		t.Fatalf("background call: %d %s", code, body)
+	}
+	id := execution(t, body)["id"].(string)
+	waitExecution(t, other.url, token, id, "running")
+	code, body = request(t, "POST", other.url+"/tools/executions/"+id+"/cancel", token, "")
+	if code != 202 {
+		t.Fatalf("cancel through the other instance: %d %s", code, body)
+	}
+	if e := waitExecution(t, other.url, token, id, "cancelled"); e["reason"] != "cancelled" {
+		t.Fatalf("cancelled: %v", e)
+	}
+}
+
+// waitExecution polls an execution until it has the status.
+func waitExecution(t *testing.T, url, token, id, status string) map[string]any {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, body := request(t, "GET", url+"/tools/executions/"+id, token, "")
+		if e := execution(t, body); e["status"] == status {
+			return e
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("execution never %s: %s", status, body)
+		}
 	}
 }
