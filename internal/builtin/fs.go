@@ -60,7 +60,7 @@ func fsList(ws workspaces) tool.Tool {
 		}), "project_id")),
 		Output: output(map[string]prop{"entries": typ("array")}),
 		Run: body(func(ctx context.Context, in fsPathInput) (any, error) {
-			return ws.with(ctx, in.ProjectID, func(_ string, dir *fsguard.Dir) (any, error) {
+			return ws.withPath(ctx, in.ProjectID, "/path", func(dir *fsguard.Dir) (any, error) {
 				entries, err := dir.List(in.Path)
 				return map[string]any{"entries": entries}, err
 			})
@@ -77,7 +77,7 @@ func fsRead(ws workspaces) tool.Tool {
 		}), "project_id", "path")),
 		Output: output(map[string]prop{"path": typ("string"), "content": typ("string"), "size": typ("integer")}),
 		Run: body(func(ctx context.Context, in fsPathInput) (any, error) {
-			return ws.with(ctx, in.ProjectID, func(_ string, dir *fsguard.Dir) (any, error) {
+			return ws.withPath(ctx, in.ProjectID, "/path", func(dir *fsguard.Dir) (any, error) {
 				return readText(dir, in.Path)
 			})
 		}),
@@ -111,7 +111,7 @@ func fsWrite(ws workspaces) tool.Tool {
 		}), "project_id", "path", "content")),
 		Output: output(map[string]prop{"path": typ("string"), "size": typ("integer")}),
 		Run: body(func(ctx context.Context, in fsWriteInput) (any, error) {
-			return ws.with(ctx, in.ProjectID, func(_ string, dir *fsguard.Dir) (any, error) {
+			return ws.withPath(ctx, in.ProjectID, "/path", func(dir *fsguard.Dir) (any, error) {
 				clean, err := fsguard.CleanPath(in.Path)
 				if err == nil {
 					err = dir.Write(clean, []byte(in.Content))
@@ -131,7 +131,7 @@ func fsDelete(ws workspaces) tool.Tool {
 		}), "project_id", "path")),
 		Output: output(map[string]prop{"path": typ("string"), "deleted": typ("boolean")}),
 		Run: body(func(ctx context.Context, in fsPathInput) (any, error) {
-			return ws.with(ctx, in.ProjectID, func(_ string, dir *fsguard.Dir) (any, error) {
+			return ws.withPath(ctx, in.ProjectID, "/path", func(dir *fsguard.Dir) (any, error) {
 				clean, err := fsguard.CleanPath(in.Path)
 				if err == nil {
 					err = dir.Delete(clean)
@@ -153,11 +153,17 @@ func fsMove(ws workspaces) tool.Tool {
 		Output: output(map[string]prop{"from": typ("string"), "to": typ("string")}),
 		Run: body(func(ctx context.Context, in fsMoveInput) (any, error) {
 			return ws.with(ctx, in.ProjectID, func(_ string, dir *fsguard.Dir) (any, error) {
-				if err := dir.Move(in.From, in.To); err != nil {
+				from, err := fsguard.CleanPath(in.From)
+				if err != nil {
+					return nil, atField(err, "/from")
+				}
+				to, err := fsguard.CleanPath(in.To)
+				if err != nil {
+					return nil, atField(err, "/to")
+				}
+				if err := dir.Move(from, to); err != nil {
 					return nil, err
 				}
-				from, _ := fsguard.CleanPath(in.From) // Move has accepted both
-				to, _ := fsguard.CleanPath(in.To)
 				return map[string]any{"from": from, "to": to}, nil
 			})
 		}),
@@ -173,7 +179,7 @@ func fsSearch(ws workspaces) tool.Tool {
 		Input:  mustJSON(fsSearchSchema()),
 		Output: output(map[string]prop{"matches": typ("array")}),
 		Run: body(func(ctx context.Context, in fsSearchInput) (any, error) {
-			return ws.with(ctx, in.ProjectID, func(_ string, dir *fsguard.Dir) (any, error) {
+			return ws.withPath(ctx, in.ProjectID, "/path", func(dir *fsguard.Dir) (any, error) {
 				matches, err := dir.Search(in.Path, in.Name, in.Contains, in.Limit)
 				if matches == nil {
 					matches = []fsguard.Match{}

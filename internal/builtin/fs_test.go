@@ -12,26 +12,26 @@ import (
 // refusedPaths maps each path every fs tool must refuse to the code it
 // must refuse it with. The symbolic links are created by corpusWorkspace.
 var refusedPaths = map[string]string{
-	"../x":                       gathering.EINVALID,
-	`..\x`:                       gathering.EINVALID,
-	"..":                         gathering.EINVALID,
-	"a/../../x":                  gathering.EINVALID,
-	"a/b/../../../x":             gathering.EINVALID,
-	`a\..\..\x`:                  gathering.EINVALID,
-	"...":                        gathering.EINVALID,
-	"%2e%2e%2fx":                 gathering.EINVALID,
-	"%2E%2E%2Fx":                 gathering.EINVALID,
-	"..%2fx":                     gathering.EINVALID,
-	"%252e%252e%252f":            gathering.EINVALID,
-	"%252e%252e%252fetc":         gathering.EINVALID,
-	"%2fetc%2fpasswd":            gathering.EINVALID,
-	"/etc/passwd":                gathering.EINVALID,
-	`\etc\passwd`:                gathering.EINVALID,
-	`C:\Windows`:                 gathering.EINVALID,
-	"c:/windows/system32":        gathering.EINVALID,
-	`\\server\share`:             gathering.EINVALID,
-	"a\x00b":                     gathering.EINVALID,
-	"a%00b":                      gathering.EINVALID,
+	"../x":                       gathering.EFORBIDDEN,
+	`..\x`:                       gathering.EFORBIDDEN,
+	"..":                         gathering.EFORBIDDEN,
+	"a/../../x":                  gathering.EFORBIDDEN,
+	"a/b/../../../x":             gathering.EFORBIDDEN,
+	`a\..\..\x`:                  gathering.EFORBIDDEN,
+	"...":                        gathering.EFORBIDDEN,
+	"%2e%2e%2fx":                 gathering.EFORBIDDEN,
+	"%2E%2E%2Fx":                 gathering.EFORBIDDEN,
+	"..%2fx":                     gathering.EFORBIDDEN,
+	"%252e%252e%252f":            gathering.EFORBIDDEN,
+	"%252e%252e%252fetc":         gathering.EFORBIDDEN,
+	"%2fetc%2fpasswd":            gathering.EFORBIDDEN,
+	"/etc/passwd":                gathering.EFORBIDDEN,
+	`\etc\passwd`:                gathering.EFORBIDDEN,
+	`C:\Windows`:                 gathering.EFORBIDDEN,
+	"c:/windows/system32":        gathering.EFORBIDDEN,
+	`\\server\share`:             gathering.EFORBIDDEN,
+	"a\x00b":                     gathering.EFORBIDDEN,
+	"a%00b":                      gathering.EFORBIDDEN,
 	".env":                       gathering.EFORBIDDEN,
 	"sub/.env":                   gathering.EFORBIDDEN,
 	".env.production":            gathering.EFORBIDDEN,
@@ -94,11 +94,11 @@ func TestFSRefusesPathCorpus(t *testing.T) {
 		if err == nil {
 			t.Errorf("fs.read %q returned %v", p, out)
 		}
-		wantCode(t, "fs.read "+p, err, code)
+		wantField(t, "fs.read "+p, err, code, "/path")
 		_, err = b.call("fs.write", in{"project_id": "p", "path": p, "content": "overwritten"})
-		wantCode(t, "fs.write "+p, err, code)
+		wantField(t, "fs.write "+p, err, code, "/path")
 		_, err = b.call("fs.delete", in{"project_id": "p", "path": p})
-		wantCode(t, "fs.delete "+p, err, code)
+		wantField(t, "fs.delete "+p, err, code, "/path")
 		_, err = b.call("fs.move", in{"project_id": "p", "from": "ok.txt", "to": p})
 		wantCode(t, "fs.move to "+p, err, code)
 		_, err = b.call("fs.move", in{"project_id": "p", "from": p, "to": "stolen.txt"})

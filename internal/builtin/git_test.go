@@ -195,15 +195,15 @@ func TestGitRefusesOptionsAndBadPaths(t *testing.T) {
 		{"git.diff", in{"commit": "HEAD..main"}, gathering.EINVALID, "/commit"},
 		{"git.diff", in{"commit": "HEAD:secret"}, gathering.EINVALID, "/commit"},
 		{"git.diff", in{"commit": "main@{1}"}, gathering.EINVALID, "/commit"},
-		{"git.diff", in{"path": "../x"}, gathering.EINVALID, "/path"},
+		{"git.diff", in{"path": "../x"}, gathering.EFORBIDDEN, "/path"},
 		{"git.diff", in{"path": ".env"}, gathering.EFORBIDDEN, "/path"},
 		{"git.log", in{"path": "--output=" + target}, gathering.EINVALID, "/path"},
-		{"git.log", in{"path": "/etc/passwd"}, gathering.EINVALID, "/path"},
+		{"git.log", in{"path": "/etc/passwd"}, gathering.EFORBIDDEN, "/path"},
 		{"git.add", in{"paths": []string{"ok.txt", "--output=" + target}}, gathering.EINVALID, "/paths/1"},
 		{"git.add", in{"paths": []string{"-A"}}, gathering.EINVALID, "/paths/0"},
 		{"git.add", in{"paths": []string{"ok.txt", "sub/.env"}}, gathering.EFORBIDDEN, "/paths/1"},
 		{"git.add", in{"paths": []string{".git/config"}}, gathering.EFORBIDDEN, "/paths/0"},
-		{"git.add", in{"paths": []string{"a/../../x"}}, gathering.EINVALID, "/paths/0"},
+		{"git.add", in{"paths": []string{"a/../../x"}}, gathering.EFORBIDDEN, "/paths/0"},
 	}
 	for _, c := range cases {
 		c.input["project_id"] = "p"

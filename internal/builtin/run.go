@@ -74,6 +74,27 @@ func (w workspaces) with(ctx context.Context, projectID string, f func(root stri
 	return f(root, dir)
 }
 
+// withPath is with for a tool whose input names one path at the JSON
+// pointer ptr: an error about it carries that field.
+func (w workspaces) withPath(ctx context.Context, projectID, ptr string, f func(dir *fsguard.Dir) (any, error)) (any, error) {
+	return w.with(ctx, projectID, func(_ string, dir *fsguard.Dir) (any, error) {
+		out, err := f(dir)
+		return out, atField(err, ptr)
+	})
+}
+
+// atField gives an error without field details the field ptr, so path
+// refusals name the input they refuse.
+func atField(err error, ptr string) error {
+	e, ok := errors.AsType[*gathering.Error](err)
+	if !ok || len(e.Fields) > 0 || e.Code == gathering.EINTERNAL {
+		return err
+	}
+	c := *e
+	c.Fields = []gathering.FieldError{{Field: ptr, Message: e.Message}}
+	return &c
+}
+
 // pointerFields rewrites the field names of a *gathering.Error that name a
 // top-level input field ("expression") as the JSON pointers the registry
 // reports ("/expression"). Other errors are returned as they are.

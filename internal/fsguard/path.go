@@ -14,11 +14,12 @@ const maxDecodeRounds = 3
 
 // CleanPath validates a caller-supplied path and returns it cleaned,
 // root-relative and slash-separated ("\" is taken as a separator; "." and ""
-// segments are dropped; the root itself is "."). It refuses, with an EINVALID
-// *gathering.Error, empty paths, NUL bytes, absolute paths, ".." segments and
-// percent-encoded forms of any of these; and, with EFORBIDDEN, any segment
-// that IsSecretName reports. Every layer of percent-decoding is checked, but
-// the returned path is the literal name, not a decoded one.
+// segments are dropped; the root itself is "."). An empty path is EINVALID.
+// Every refused path is EFORBIDDEN, whatever the reason, so callers answer
+// all of them alike: NUL bytes, absolute paths, ".." segments,
+// percent-encoded forms of any of these, and any segment that IsSecretName
+// reports. Every layer of percent-decoding is checked, but the returned path
+// is the literal name, not a decoded one.
 func CleanPath(p string) (string, error) {
 	if p == "" {
 		return "", gathering.Errorf(gathering.EINVALID, "Path is empty.")
@@ -33,7 +34,7 @@ func CleanPath(p string) (string, error) {
 			break
 		}
 		if round == maxDecodeRounds {
-			return "", gathering.Errorf(gathering.EINVALID, "Path %q is percent-encoded too many times.", p)
+			return "", gathering.Errorf(gathering.EFORBIDDEN, "Path %q is percent-encoded too many times.", p)
 		}
 		if err := checkLayer(d); err != nil {
 			return "", err
@@ -69,14 +70,14 @@ func IsSecretName(name string) bool {
 // decoded) form of a path.
 func checkLayer(s string) error {
 	if strings.IndexByte(s, 0) >= 0 {
-		return gathering.Errorf(gathering.EINVALID, "Path must not contain NUL bytes.")
+		return gathering.Errorf(gathering.EFORBIDDEN, "Path must not contain NUL bytes.")
 	}
 	if isAbs(s) {
-		return gathering.Errorf(gathering.EINVALID, "Path must be relative to the workspace root.")
+		return gathering.Errorf(gathering.EFORBIDDEN, "Path must be relative to the workspace root.")
 	}
 	for seg := range strings.SplitSeq(strings.ReplaceAll(s, `\`, "/"), "/") {
 		if isDotSegment(seg) {
-			return gathering.Errorf(gathering.EINVALID, "Path must not contain '..' segments.")
+			return gathering.Errorf(gathering.EFORBIDDEN, "Path must not contain '..' segments.")
 		}
 		if IsSecretName(seg) {
 			return gathering.Errorf(gathering.EFORBIDDEN, "Path %q names a secret-bearing file.", seg)
