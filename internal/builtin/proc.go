@@ -7,10 +7,10 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/procgroup"
 )
 
 // waitDelay is how long Wait waits for the output pipes once the process
@@ -52,9 +52,7 @@ func (p proc) run(ctx context.Context) (procResult, error) {
 	}
 	cmd := p.command(runCtx, stdout, stderr)
 	err := cmd.Run()
-	if cmd.Process != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
+	_ = procgroup.Kill(cmd)
 	res := procResult{exitCode: -1, stdout: stdout, stderr: stderr}
 	switch {
 	case cmd.ProcessState == nil:
@@ -72,8 +70,8 @@ func (p proc) command(ctx context.Context, stdout, stderr io.Writer) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, p.path, p.args...)
 	cmd.Dir, cmd.Env, cmd.Stdin = p.dir, p.env, p.stdin
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	procgroup.Isolate(cmd)
+	cmd.Cancel = func() error { return procgroup.Kill(cmd) }
 	cmd.WaitDelay = waitDelay
 	return cmd
 }

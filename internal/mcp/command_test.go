@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,7 +19,7 @@ import (
 
 // TestCommandServer runs testdata/stdioserver: its tools are listed and
 // called, it sees only PATH, HOME and its own environment, it is started
-// again when it dies, and Stop ends it.
+// again when it dies, and Stop ends it and what it started.
 func TestCommandServer(t *testing.T) {
 	t.Setenv("GATHERING_MCP_TEST_SECRET", "leaked")
 	reg := tool.NewRegistry()
@@ -59,13 +60,16 @@ func TestCommandServer(t *testing.T) {
 	}
 
 	second := pidOf(t, mustCall(t, reg, "mcp.local.pid", `{}`))
+	grandchild := pidOf(t, mustCall(t, reg, "mcp.local.spawn", `{}`))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := c.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Kill(second, 0); !errors.Is(err, syscall.ESRCH) {
-		t.Errorf("process %d survived Stop: %v", second, err)
+	for _, pid := range []int{second, grandchild} {
+		waitFor(t, "the end of process "+strconv.Itoa(pid), func() bool {
+			return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+		})
 	}
 	if _, err := call(reg, "mcp.local.pid", `{}`); errorCode(err) != gathering.EUNAVAILABLE {
 		t.Errorf("call after Stop: %v", err)

@@ -16,6 +16,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/procgroup"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/tool"
 )
@@ -98,7 +99,12 @@ func (s *server) run(ctx context.Context) {
 // ctx does. It reports whether the session was established, and why it
 // ended.
 func (s *server) serve(ctx context.Context) (bool, error) {
-	cs, err := s.connect(ctx)
+	tr, cmd := s.transport()
+	if cmd != nil {
+		// Runs last: whatever the program started ends with its session.
+		defer procgroup.Kill(cmd)
+	}
+	cs, err := s.connect(ctx, tr)
 	if err != nil {
 		return false, err
 	}
@@ -133,24 +139,26 @@ func (s *server) hold(ctx context.Context, cs *sdk.ClientSession, ended <-chan e
 }
 
 // connect opens a session, within ConnectTimeout.
-func (s *server) connect(ctx context.Context) (*sdk.ClientSession, error) {
+func (s *server) connect(ctx context.Context, tr sdk.Transport) (*sdk.ClientSession, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
 	defer cancel()
-	return s.client.Connect(ctx, s.transport(), nil)
+	return s.client.Connect(ctx, tr, nil)
 }
 
-// transport returns a new transport to the server. The HTTP transport does
-// not retry a broken event stream: the session ends at once and run's
+// transport returns a new transport to the server, and for a command
+// server its command, in a process group of its own. The HTTP transport
+// does not retry a broken event stream: the session ends at once and run's
 // backoff takes over.
-func (s *server) transport() sdk.Transport {
+func (s *server) transport() (sdk.Transport, *exec.Cmd) {
 	if s.cfg.URL != "" {
-		return &sdk.StreamableClientTransport{Endpoint: s.cfg.URL, HTTPClient: s.opts.HTTPClient, MaxRetries: -1}
+		return &sdk.StreamableClientTransport{Endpoint: s.cfg.URL, HTTPClient: s.opts.HTTPClient, MaxRetries: -1}, nil
 	}
 	cmd := exec.Command(s.cfg.Command[0], s.cfg.Command[1:]...)
 	cmd.Env = s.environ()
 	cmd.Stderr = &lineLogger{log: s.log}
 	cmd.WaitDelay = terminateGrace
-	return &sdk.CommandTransport{Command: cmd, TerminateDuration: terminateGrace}
+	procgroup.Isolate(cmd)
+	return &sdk.CommandTransport{Command: cmd, TerminateDuration: terminateGrace}, cmd
 }
 
 // environ is a command server's whole environment: PATH and HOME from

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -32,6 +33,14 @@ func main() {
 	mcp.AddTool(s, &mcp.Tool{Name: "pid", Description: "Returns the server's process id."},
 		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, pidOut, error) {
 			return nil, pidOut{PID: os.Getpid()}, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "spawn", Description: "Starts a long sleep in the background and returns its process id."},
+		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, pidOut, error) {
+			cmd := exec.Command("sleep", "60")
+			if err := cmd.Start(); err != nil {
+				return nil, pidOut{}, err
+			}
+			return nil, pidOut{PID: cmd.Process.Pid}, nil
 		})
 	mcp.AddTool(s, &mcp.Tool{Name: "exit", Description: "Ends the server."},
 		func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
