@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/gathering"
@@ -12,6 +13,10 @@ import (
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
 )
+
+// writeMargin is the time a response of a tool call gets beyond the tool's
+// timeout.
+const writeMargin = 10 * time.Second
 
 // executeBodyLimit lets a tool input carry a file of fsguard's maximum size
 // (10 MiB) as JSON text.
@@ -139,6 +144,11 @@ func (a *API) executeTool(w http.ResponseWriter, r *http.Request) error {
 	caller, err := a.toolCaller(r, p, req.AgentID)
 	if err != nil {
 		return err
+	}
+	if t, ok := a.tools.Registry().Get(r.PathValue("name")); ok {
+		// A call answered when it ends may outlast the server's write
+		// timeout: the response gets the tool's own limit, and a margin.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(t.Timeout + writeMargin))
 	}
 	e, err := a.tools.Execute(r.Context(), tool.Request{
 		Tool: r.PathValue("name"), Input: req.Input, Caller: caller,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -39,6 +40,10 @@ func testTools(t testing.TB) (reg *tool.Registry, bodyRuns *atomic.Int64) {
 	for _, tl := range []tool.Tool{
 		{Name: "test.echo", Description: "Echoes its input.", Input: json.RawMessage(schema), Run: echo},
 		{Name: "test.slow", Description: "Takes five seconds.", Input: json.RawMessage(`{"type":"object"}`), Async: true, Run: slow},
+		{Name: "test.wait", Description: "Answers after a second.", Input: json.RawMessage(`{"type":"object"}`), Timeout: 5 * time.Second, Run: func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+			time.Sleep(time.Second)
+			return json.RawMessage(`{"waited":true}`), nil
+		}},
 		{Name: "danger.wipe", Description: "Needs a confirmation.", Input: json.RawMessage(`{"type":"object"}`), Dangerous: true, Permissions: []tool.Permission{tool.PermFSWrite}, Run: echo},
 		{Name: "root.users", Description: "For administrators.", Input: json.RawMessage(`{"type":"object"}`), Permissions: []tool.Permission{tool.PermAdmin}, Run: echo},
 	} {
@@ -65,7 +70,7 @@ func TestToolCatalog(t *testing.T) {
 	code, body := api(t, "GET", s.srv.URL+"/tools?skill=test", viewer, "")
 	mustStatus(t, 200, code, body, "list tools")
 	tools := decodeList[ToolResponse](t, body)
-	if tools.Total != 2 || tools.Items[0].Name != "test.echo" || !json.Valid(tools.Items[0].InputSchema) || !tools.Items[0].Available {
+	if tools.Total != 3 || tools.Items[0].Name != "test.echo" || !json.Valid(tools.Items[0].InputSchema) || !tools.Items[0].Available {
 		t.Fatalf("tools of skill test: %s", body)
 	}
 	code, body = api(t, "GET", s.srv.URL+"/tools?permission=admin", viewer, "")
@@ -251,4 +256,20 @@ func TestAgentSkills(t *testing.T) {
 	}
 	code, body = api(t, "GET", s.srv.URL+"/tools/agents/x/enabled", viewer, "")
 	mustStatus(t, 404, code, body, fmt.Sprintf("agent id %q", "x"))
+}
+
+// TestSyncCallOutlastsWriteTimeout: a call answered when it ends gets the
+// tool's time limit to write its response, not the server's write timeout.
+func TestSyncCallOutlastsWriteTimeout(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{})
+	viewer := callers(t, s)[1].token
+	srv := httptest.NewUnstartedServer(s.api)
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	code, body := api(t, "POST", srv.URL+"/tools/test.wait/execute", viewer, `{}`)
+	if code != 200 || !strings.Contains(body, `"waited":true`) {
+		t.Fatalf("a one-second call behind a 300 ms write timeout: %d %s", code, body)
+	}
 }
