@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -195,6 +196,11 @@ func (c *Config) validateEvents() Problems {
 	}
 	if _, err := mcp.ParseServers(c.MCPServers); err != nil {
 		p = append(p, gathering.ErrorMessage(err))
+	}
+	if c.EncryptionKey != "" {
+		if key, err := base64.StdEncoding.DecodeString(c.EncryptionKey); err != nil || len(key) != 32 {
+			p = append(p, "GATHERING_ENCRYPTION_KEY: must be 32 bytes in base64 (openssl rand -base64 32)")
+		}
 	}
 	if c.ToolConfirmTimeout < time.Second || c.ToolConfirmTimeout > 7*24*time.Hour {
 		p = append(p, "GATHERING_TOOL_CONFIRM_TIMEOUT: must be between 1s and 168h")
