@@ -42,6 +42,8 @@ type Store interface {
 	MetaStore
 	IdentityStore
 	ToolStore
+	AgentStore
+	MemoryStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the

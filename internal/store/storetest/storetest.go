@@ -53,6 +53,8 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	t.Run("PingAndStats", func(t *testing.T) { t.Parallel(); testPingAndStats(t, open(t)) })
 	exerciseIdentity(t, migrated, exec)
 	exerciseTools(t, migrated)
+	exerciseAgents(t, migrated)
+	exerciseMemories(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {
