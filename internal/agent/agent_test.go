@@ -1,0 +1,284 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gathering/gathering/internal/agent"
+	"github.com/gathering/gathering/internal/builtin"
+	"github.com/gathering/gathering/internal/catalog"
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/llm"
+	"github.com/gathering/gathering/internal/llm/anthropic/anthropictest"
+	"github.com/gathering/gathering/internal/llm/openai/openaitest"
+	"github.com/gathering/gathering/internal/sealer"
+	"github.com/gathering/gathering/internal/store"
+	"github.com/gathering/gathering/internal/store/sqlitestore"
+	"github.com/gathering/gathering/internal/tool"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// world is a store seeded with the catalog, a tool executor with the
+// built-in calc tool, and an agent service.
+type world struct {
+	st      store.Store
+	svc     *agent.Service
+	sealer  *sealer.Sealer
+	env     map[string]string
+	agentID int64
+}
+
+func newWorld(t *testing.T, opts agent.Options) *world {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "a.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := catalog.Seed(context.Background(), st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	reg := tool.NewRegistry()
+	for _, tl := range builtin.Tools(builtin.Options{}) {
+		if err := reg.Register(tl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec := tool.NewExecutor(reg, st, nil, tool.ExecutorOptions{})
+	if err := exec.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Stop(context.Background()) })
+	seal, err := sealer.New("", strings.Repeat("s", 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{st: st, sealer: seal, env: map[string]string{}}
+	providers := agent.NewProviders(agent.ProvidersConfig{Store: st, Sealer: seal, Getenv: func(k string) string { return w.env[k] },
+		Resilience: llm.ResilienceOptions{InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}})
+	w.svc = agent.NewService(st, providers, exec, nil, nil, opts)
+	return w
+}
+
+// fakeProvider registers a provider at url with a priced model, and an
+// agent on it with the calc skill.
+func (w *world) fakeProvider(t *testing.T, kind store.ProviderKind, url string) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := w.st.ProviderPut(ctx, store.Provider{Name: "fake", Kind: kind, BaseURL: url, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.st.ModelPut(ctx, store.Model{Provider: "fake", Name: "fake-1", ContextWindow: 8000, MaxOutput: 1000,
+		PriceInput: 2, PriceOutput: 8, PriceCached: 0.5, Tools: true, Streaming: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	w.agent(t, "fake", "fake-1")
+	if err := w.st.AgentSkillsEnable(ctx, w.agentID, []string{"calc"}, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) agent(t *testing.T, provider, model string) {
+	t.Helper()
+	ps, _, err := w.st.PersonaList(context.Background(), store.Page{Limit: 1})
+	if err != nil || len(ps) == 0 {
+		t.Fatalf("personas: %v", err)
+	}
+	now := time.Now()
+	a, err := w.st.AgentCreate(context.Background(), store.Agent{Name: "Ada " + provider, PersonaID: ps[0].ID, Provider: provider, Model: model, MaxTokens: 500, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.agentID = a.ID
+}
+
+func (w *world) chat(t *testing.T, msg, session string, tools bool) agent.ChatResult {
+	t.Helper()
+	res, err := w.svc.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: msg, SessionID: session, AllowTools: tools})
+	if err != nil {
+		t.Fatalf("chat %q: %v", msg, err)
+	}
+	return res
+}
+
+func TestChatPersistsHistoryAndUsage(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	fake.Push(openaitest.Reply{Content: "Hello, Sam.", Usage: llm.Usage{InputTokens: 1000, OutputTokens: 100, CachedTokens: 400}},
+		openaitest.Reply{Content: "You are Sam.", Usage: llm.Usage{InputTokens: 1200, OutputTokens: 10}})
+	first := w.chat(t, "I am Sam.", "", false)
+	// (600 × 2 + 400 × 0.5 + 100 × 8) / 1e6 dollars.
+	if first.Content != "Hello, Sam." || first.SessionID == "" || first.Usage.CachedTokens != 400 || !near(first.Cost, 0.0022) {
+		t.Fatalf("first turn: %+v", first)
+	}
+	second := w.chat(t, "Who am I?", first.SessionID, false)
+	if second.Content != "You are Sam." || second.SessionID != first.SessionID {
+		t.Fatalf("second turn: %+v", second)
+	}
+	body := fake.Requests()[1].Body
+	msgs := body["messages"].([]any)
+	if len(msgs) != 4 || !strings.Contains(msgs[0].(map[string]any)["content"].(string), "You are Ada fake") {
+		t.Fatalf("the second call did not carry the persona and the history: %v", msgs)
+	}
+	history, total, err := w.st.MessageList(t.Context(), w.agentID, first.SessionID, store.Page{Limit: 10})
+	if err != nil || total != 4 || history[3].Content != "You are Sam." {
+		t.Fatalf("history: %d %v", total, err)
+	}
+	totals, err := w.st.UsageTotals(t.Context(), store.UsageByAgent, time.Time{}, time.Time{})
+	if err != nil || len(totals) != 1 || totals[0].Calls != 2 || totals[0].InputTokens != 2200 || !near(totals[0].Cost, 0.0022+0.00248) {
+		t.Fatalf("usage: %+v %v", totals, err)
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }
+
+// TestToolLoopCorrectsInvalidArgument: the model's first call has invalid
+// arguments; the validation errors go back to it as a tool error, it
+// corrects the call, the tool runs through the registry, and it answers.
+func TestToolLoopCorrectsInvalidArgument(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	fake.Push(
+		openaitest.Reply{ToolCalls: []llm.ToolCall{{ID: "c1", Name: "calc__eval", Arguments: json.RawMessage(`{"expr":"2+3"}`)}}},
+		openaitest.Reply{ToolCalls: []llm.ToolCall{{ID: "c2", Name: "calc__eval", Arguments: json.RawMessage(`{"expression":"2+3"}`)}}},
+		openaitest.Reply{Content: "2+3 = 5"},
+	)
+	res := w.chat(t, "What is 2+3?", "", true)
+	if res.Content != "2+3 = 5" || len(res.ToolResults) != 2 || res.ToolResults[0].Status != "rejected" || res.ToolResults[1].Status != string(store.ToolSucceeded) {
+		t.Fatalf("turn: %+v", res)
+	}
+	reqs := fake.Requests()
+	if tools := reqs[0].Body["tools"].([]any); len(tools) != 1 {
+		t.Fatalf("offered tools: %v", tools)
+	}
+	msgs := reqs[1].Body["messages"].([]any)
+	toolMsg := msgs[len(msgs)-1].(map[string]any)
+	if toolMsg["role"] != "tool" || toolMsg["tool_call_id"] != "c1" || !strings.Contains(toolMsg["content"].(string), "/expression") {
+		t.Fatalf("the invalid call's result: %v", toolMsg)
+	}
+	last := reqs[2].Body["messages"].([]any)
+	if out := last[len(last)-1].(map[string]any)["content"].(string); !strings.Contains(out, `"result":5`) {
+		t.Fatalf("the corrected call's result: %s", out)
+	}
+}
+
+func TestMaxRoundsAndRepeatGuard(t *testing.T) {
+	w := newWorld(t, agent.Options{MaxRounds: 3})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	call := func(id string) openaitest.Reply {
+		return openaitest.Reply{Content: "thinking", ToolCalls: []llm.ToolCall{{ID: id, Name: "calc__eval", Arguments: json.RawMessage(`{"expression":"1+1"}`)}}}
+	}
+	fake.Push(call("c1"), call("c2"), call("c3"))
+	res := w.chat(t, "Loop forever.", "", true)
+	if len(fake.Requests()) != 3 || len(res.ToolResults) != 3 {
+		t.Fatalf("%d model calls, results %+v", len(fake.Requests()), res.ToolResults)
+	}
+	if res.ToolResults[0].Status != string(store.ToolSucceeded) || !strings.Contains(res.ToolResults[1].Error, "identical call") || !strings.Contains(res.ToolResults[2].Error, "limit") {
+		t.Fatalf("results: %+v", res.ToolResults)
+	}
+	runs, total, _ := w.st.ToolExecutionList(t.Context(), store.ToolExecutionFilter{})
+	if total != 1 || runs[0].AgentID != w.agentID {
+		t.Fatalf("the tool ran %d times", total)
+	}
+	// The next turn's history holds a result for every call, so the
+	// provider accepts it.
+	fake.Push(openaitest.Reply{Content: "done"})
+	w.chat(t, "Stop.", res.SessionID, true)
+}
+
+func TestNoKeyNoMock(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	w.agent(t, "openai", "gpt-4o-mini")
+	_, err := w.svc.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "Hi"})
+	if gathering.ErrorCode(err) != gathering.EUNAVAILABLE || !strings.Contains(err.Error(), "OPENAI_API_KEY") || !strings.Contains(err.Error(), "/settings/providers/openai") {
+		t.Fatalf("chat without a key: %v", err)
+	}
+}
+
+func TestStoredKeyIsUsedAndStreamingMatchesPlain(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	fake := openaitest.New(t)
+	fake.RequireKey("sk-stored-key")
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	now := time.Now()
+	if err := w.st.CredentialPut(t.Context(), store.Credential{Provider: "fake", Sealed: w.sealer.Seal([]byte("sk-stored-key"), "fake"), Hint: "-key", UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	reply := openaitest.Reply{Content: "Streams and plain answers agree.", Usage: llm.Usage{InputTokens: 50, OutputTokens: 7, CachedTokens: 10}, Chunks: 5}
+	fake.Push(reply, reply)
+	plain := w.chat(t, "Say it.", "", false)
+	var tokens strings.Builder
+	var kinds []string
+	streamed, err := w.svc.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "Say it.", Emit: func(f agent.Frame) error {
+		kinds = append(kinds, f.Type)
+		if f.Type == "token" {
+			tokens.WriteString(f.Content)
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if streamed.Content != plain.Content || tokens.String() != plain.Content || streamed.Usage != plain.Usage || !near(streamed.Cost, plain.Cost) {
+		t.Fatalf("plain %+v, streamed %+v, tokens %q", plain, streamed, tokens.String())
+	}
+	if kinds[0] != "start" || kinds[len(kinds)-1] != "done" || len(kinds) < 7 {
+		t.Fatalf("frames %v", kinds)
+	}
+}
+
+func TestAnthropicToolRound(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	fake := anthropictest.New(t)
+	w.fakeProvider(t, store.KindAnthropic, fake.URL())
+	if err := w.st.CredentialPut(t.Context(), store.Credential{Provider: "fake", Sealed: w.sealer.Seal([]byte("sk-ant-test"), "fake"), Hint: "test", UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	fake.RequireKey("sk-ant-test")
+	fake.Push(anthropictest.Reply{ToolCalls: []llm.ToolCall{{ID: "tu1", Name: "calc__eval", Arguments: json.RawMessage(`{"expression":"6*7"}`)}}},
+		anthropictest.Reply{Content: "42"})
+	if res := w.chat(t, "Six times seven?", "", true); res.Content != "42" || res.ToolResults[0].Status != string(store.ToolSucceeded) {
+		t.Fatalf("turn: %+v", res)
+	}
+}
+
+// TestSessionSerialised: a second chat of the same session waits for the
+// first; when the wait is too long it fails rather than answer anything
+// made up.
+func TestSessionSerialised(t *testing.T) {
+	w := newWorld(t, agent.Options{SessionWait: 200 * time.Millisecond})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	fake.Push(openaitest.Reply{Content: "first"})
+	session := w.chat(t, "Open.", "", false).SessionID
+	fake.Push(openaitest.Reply{Content: "slow", Stall: time.Second}, openaitest.Reply{Content: "after"})
+	var wg sync.WaitGroup
+	wg.Go(func() { w.chat(t, "Slow one.", session, false) })
+	time.Sleep(100 * time.Millisecond)
+	_, err := w.svc.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "Impatient.", SessionID: session})
+	if gathering.ErrorCode(err) != gathering.ECONFLICT {
+		t.Fatalf("second chat during the first: %v", err)
+	}
+	wg.Wait()
+	if res := w.chat(t, "Now.", session, false); res.Content != "after" {
+		t.Fatalf("after the first ended: %+v", res)
+	}
+	if _, err := w.svc.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 2, Message: "Not mine.", SessionID: session}); gathering.ErrorCode(err) != gathering.ENOTFOUND {
+		t.Fatalf("another user's session: %v", err)
+	}
+}
