@@ -98,4 +98,6 @@ const (
 	AuditAuthRejected         = "auth_rejected"
 	AuditAccessDenied         = "access_denied"
 	AuditRateLimited          = "rate_limited"
+	AuditProviderKeySet       = "provider_key_set"
+	AuditProviderKeyDeleted   = "provider_key_deleted"
 )

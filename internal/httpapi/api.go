@@ -19,9 +19,11 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/ratelimit"
+	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
 )
@@ -53,7 +55,11 @@ type Deps struct {
 	// Tools runs tool calls; nil leaves the /tools routes out.
 	Tools *tool.Executor
 	// MCP reports the sessions to MCP servers; nil when none are configured.
-	MCP     MCPStatus
+	MCP MCPStatus
+	// Agents runs chat turns; nil leaves the catalog and agent routes out.
+	Agents *agent.Service
+	// Sealer encrypts provider keys; required with Agents.
+	Sealer  *sealer.Sealer
 	Options Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
@@ -73,6 +79,8 @@ type API struct {
 	bus          *event.Bus
 	tools        *tool.Executor
 	mcp          MCPStatus
+	agents       *agent.Service
+	sealer       *sealer.Sealer
 	hub          *hub
 	streamsEnd   chan struct{} // closed when the server stops: streams end
 	endOnce      sync.Once
@@ -100,6 +108,8 @@ func New(d Deps) (*API, error) {
 		bus:        d.Bus,
 		tools:      d.Tools,
 		mcp:        d.MCP,
+		agents:     d.Agents,
+		sealer:     d.Sealer,
 		hub:        newHub(),
 		streamsEnd: make(chan struct{}),
 		started:    time.Now(),
@@ -107,7 +117,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

@@ -75,8 +75,9 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tools.Stop(context.Background()) })
+	seal, agents := testAgents(t, db, tools)
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
-		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools})
+		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
 )
 
@@ -60,6 +61,7 @@ func (a *API) skillCategories(w http.ResponseWriter, _ *http.Request) error {
 // AgentToolsResponse is every skill with whether an agent may use it.
 type AgentToolsResponse struct {
 	AgentID      int64            `json:"agent_id"`
+	AgentName    string           `json:"agent_name"`
 	Tools        []AgentSkillInfo `json:"tools"`
 	EnabledCount int              `json:"enabled_count"`
 	TotalCount   int              `json:"total_count"`
@@ -75,22 +77,26 @@ type AgentSkillInfo struct {
 	IsEnabled           bool              `json:"is_enabled"`
 }
 
-// agentSkills reads the agent id of the path and the skills enabled for it.
-func (a *API) agentSkills(r *http.Request) (int64, []string, error) {
+// agentSkills loads the agent of the path and the skills enabled for it.
+func (a *API) agentSkills(r *http.Request) (store.Agent, []string, error) {
 	id, err := pathID(r, "agent_id")
 	if err != nil {
-		return 0, nil, err
+		return store.Agent{}, nil, err
+	}
+	ag, err := a.store.AgentGet(r.Context(), id)
+	if err != nil {
+		return ag, nil, err
 	}
 	enabled, err := a.store.AgentSkills(r.Context(), id)
-	return id, enabled, err
+	return ag, enabled, err
 }
 
 func (a *API) agentTools(w http.ResponseWriter, r *http.Request) error {
-	id, enabled, err := a.agentSkills(r)
+	ag, enabled, err := a.agentSkills(r)
 	if err != nil {
 		return err
 	}
-	out := AgentToolsResponse{AgentID: id, Tools: []AgentSkillInfo{}}
+	out := AgentToolsResponse{AgentID: ag.ID, AgentName: ag.Name, Tools: []AgentSkillInfo{}}
 	for _, s := range a.skills("") {
 		on := slices.Contains(enabled, s.Name)
 		out.Tools = append(out.Tools, AgentSkillInfo{
@@ -113,11 +119,11 @@ type AgentEnabledSkills struct {
 }
 
 func (a *API) agentEnabledSkills(w http.ResponseWriter, r *http.Request) error {
-	id, enabled, err := a.agentSkills(r)
+	ag, enabled, err := a.agentSkills(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, AgentEnabledSkills{AgentID: id, EnabledSkills: cmpSlice(enabled)})
+	writeJSON(w, http.StatusOK, AgentEnabledSkills{AgentID: ag.ID, EnabledSkills: cmpSlice(enabled)})
 	return nil
 }
 
@@ -200,11 +206,12 @@ func (a *API) allAgentSkills(enable bool) HandlerFunc {
 // changeAgentSkills enables or disables known skills for an agent. Granting
 // a skill needs the role its tools require (admin for admin tools).
 func (a *API) changeAgentSkills(w http.ResponseWriter, r *http.Request, names []string, enable bool) error {
-	id, err := pathID(r, "agent_id")
+	ag, _, err := a.agentSkills(r)
 	if err != nil {
 		return err
 	}
-	if err := a.checkGrant(r, names, enable); err != nil {
+	id := ag.ID
+	if err := a.checkGrant(r, names, enable, "skill_names"); err != nil {
 		return err
 	}
 	if enable {
@@ -223,9 +230,10 @@ func (a *API) changeAgentSkills(w http.ResponseWriter, r *http.Request, names []
 	return nil
 }
 
-// checkGrant refuses unknown skills (404 for one, 422 naming each in a
-// list) and skills the caller may not grant (403).
-func (a *API) checkGrant(r *http.Request, names []string, enable bool) error {
+// checkGrant refuses unknown skills (404 for one named in the path, 422
+// naming each entry of the list field) and skills the caller may not grant
+// (403).
+func (a *API) checkGrant(r *http.Request, names []string, enable bool, field string) error {
 	known := map[string]tool.Skill{}
 	for _, s := range a.skills("") {
 		known[s.Name] = s
@@ -238,7 +246,7 @@ func (a *API) checkGrant(r *http.Request, names []string, enable bool) error {
 		case !ok && len(names) == 1 && r.PathValue("skill_name") != "":
 			return gathering.Errorf(gathering.ENOTFOUND, "The skill %q does not exist.", n)
 		case !ok:
-			fields = append(fields, gathering.FieldError{Field: fmt.Sprintf("skill_names[%d]", i), Message: "is not a known skill"})
+			fields = append(fields, gathering.FieldError{Field: fmt.Sprintf("%s[%d]", field, i), Message: "is not a known skill"})
 		case enable && !p.Role.AtLeast(s.RequiredRole()):
 			return gathering.Errorf(gathering.EFORBIDDEN, "Only an administrator may enable the skill %q.", n)
 		}

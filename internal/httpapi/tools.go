@@ -177,6 +177,9 @@ func (a *API) toolCaller(r *http.Request, p auth.Principal, agentID int64) (tool
 	if !p.Role.AtLeast(gathering.RoleMember) {
 		return tool.Caller{}, gathering.Errorf(gathering.EFORBIDDEN, "Viewers may not call tools as an agent.")
 	}
+	if _, err := a.store.AgentGet(r.Context(), agentID); err != nil {
+		return tool.Caller{}, err
+	}
 	skills, err := a.store.AgentSkills(r.Context(), agentID)
 	if err != nil {
 		return tool.Caller{}, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -211,21 +212,27 @@ func TestAgentSkills(t *testing.T) {
 	s := newSetup(t, Options{})
 	cs := callers(t, s)
 	viewer, member, admin := cs[1].token, cs[2].token, cs[3].token
-	base := s.srv.URL + "/tools/agents/5"
+	now := time.Now()
+	ag, err := s.store.AgentCreate(t.Context(), store.Agent{Name: "Skilled", PersonaID: 1, Provider: "openai", Model: "gpt-4o", CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(ag.ID, 10)
+	base := s.srv.URL + "/tools/agents/" + id
 	code, body := api(t, "PATCH", base+"/skills/test", member, `{"is_enabled":true}`)
 	mustStatus(t, 200, code, body, "enable")
 	code, body = api(t, "GET", base+"/enabled", viewer, "")
 	if code != 200 || !strings.Contains(body, `"enabled_skills":["test"]`) {
 		t.Fatalf("enabled: %s", body)
 	}
-	code, body = api(t, "POST", s.srv.URL+"/tools/test.echo/execute", member, `{"input":{"text":"a"},"agent_id":5}`)
+	code, body = api(t, "POST", s.srv.URL+"/tools/test.echo/execute", member, `{"input":{"text":"a"},"agent_id":`+id+`}`)
 	mustStatus(t, 200, code, body, "agent calls an enabled skill")
-	if e := decodeExecution(t, body); e.AgentID != 5 {
+	if e := decodeExecution(t, body); e.AgentID != ag.ID {
 		t.Fatalf("agent execution: %s", body)
 	}
-	code, body = api(t, "POST", s.srv.URL+"/tools/danger.wipe/execute", member, `{"agent_id":5}`)
+	code, body = api(t, "POST", s.srv.URL+"/tools/danger.wipe/execute", member, `{"agent_id":`+id+`}`)
 	mustStatus(t, 403, code, body, "agent calls a skill it lacks")
-	code, body = api(t, "POST", s.srv.URL+"/tools/test.echo/execute", viewer, `{"input":{"text":"a"},"agent_id":5}`)
+	code, body = api(t, "POST", s.srv.URL+"/tools/test.echo/execute", viewer, `{"input":{"text":"a"},"agent_id":`+id+`}`)
 	mustStatus(t, 403, code, body, "viewer acting as an agent")
 
 	code, body = api(t, "PATCH", base+"/skills/root", member, `{"is_enabled":true}`)
@@ -256,6 +263,10 @@ func TestAgentSkills(t *testing.T) {
 	}
 	code, body = api(t, "GET", s.srv.URL+"/tools/agents/x/enabled", viewer, "")
 	mustStatus(t, 404, code, body, fmt.Sprintf("agent id %q", "x"))
+	code, body = api(t, "GET", s.srv.URL+"/tools/agents/99999", viewer, "")
+	mustStatus(t, 404, code, body, "unknown agent")
+	code, body = api(t, "POST", s.srv.URL+"/tools/test.echo/execute", member, `{"input":{"text":"a"},"agent_id":99999}`)
+	mustStatus(t, 404, code, body, "calling as an unknown agent")
 }
 
 // TestSyncCallOutlastsWriteTimeout: a call answered when it ends gets the
