@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/config"
 	"github.com/gathering/gathering/internal/event"
@@ -19,6 +20,7 @@ import (
 	"github.com/gathering/gathering/internal/logging"
 	"github.com/gathering/gathering/internal/mcp"
 	"github.com/gathering/gathering/internal/ratelimit"
+	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/server"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
@@ -87,7 +89,11 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if err != nil {
 		return err
 	}
-	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient}, reg, log, e)
+	agents, seal, err := newAgents(ctx, cfg, db, tools, bus, log, e.getenv)
+	if err != nil {
+		return err
+	}
+	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -169,9 +175,11 @@ func newRegistry() *prometheus.Registry {
 
 // apiParts are the engines the API serves.
 type apiParts struct {
-	bus   *event.Bus
-	tools *tool.Executor
-	mcp   *mcp.Client // nil when no MCP server is configured
+	bus    *event.Bus
+	tools  *tool.Executor
+	mcp    *mcp.Client // nil when no MCP server is configured
+	agents *agent.Service
+	sealer *sealer.Sealer
 }
 
 func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
@@ -192,6 +200,8 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		Bus:      parts.bus,
 		Tools:    parts.tools,
 		MCP:      mcpStatus,
+		Agents:   parts.agents,
+		Sealer:   parts.sealer,
 		Routes:   e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,
