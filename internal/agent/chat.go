@@ -67,6 +67,7 @@ type Frame struct {
 	Result     *ChatResult `json:"result,omitempty"` // done
 	Usage      *llm.Usage  `json:"usage,omitempty"`  // done
 	Error      string      `json:"error,omitempty"`
+	Status     int         `json:"status,omitempty"` // error: the HTTP status of the problem, when the turn never started
 }
 
 // turn is the state of one chat turn.

@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gathering/gathering/internal/gathering"
@@ -115,4 +117,25 @@ func (p *Providers) build(prov store.Provider, key string) llm.Provider {
 		return anthropic.New(anthropic.Config{Name: prov.Name, BaseURL: prov.BaseURL, APIKey: key, HTTPClient: p.cfg.HTTPClient})
 	}
 	return openai.New(openai.Config{Name: prov.Name, BaseURL: prov.BaseURL, APIKey: key, HTTPClient: p.cfg.HTTPClient})
+}
+
+// BreakerState is the circuit breaker of one provider client.
+type BreakerState struct {
+	Provider string `json:"provider"`
+	State    string `json:"state" enum:"closed,open,half-open"`
+}
+
+// Breakers reports the breaker of every provider client built so far, by
+// provider name.
+func (p *Providers) Breakers() []BreakerState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]BreakerState, 0, len(p.clients))
+	for name, c := range p.clients {
+		if r, ok := c.provider.(llm.BreakerReporter); ok {
+			out = append(out, BreakerState{Provider: name, State: r.BreakerState()})
+		}
+	}
+	slices.SortFunc(out, func(a, b BreakerState) int { return strings.Compare(a.Provider, b.Provider) })
+	return out
 }

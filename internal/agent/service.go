@@ -80,6 +80,9 @@ func NewService(st Store, providers *Providers, tools *tool.Executor, memories R
 		sessions: sessionLocks{held: map[string]*sessionLock{}}}
 }
 
+// Breakers reports the circuit breakers of the providers used so far.
+func (s *Service) Breakers() []BreakerState { return s.providers.Breakers() }
+
 // sessionLocks serialises the chats of one session within this process.
 type sessionLocks struct {
 	mu   sync.Mutex

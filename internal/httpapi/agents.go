@@ -30,7 +30,9 @@ func (a *API) agentRoutes() []Route {
 		{Method: "DELETE", Pattern: "/agents/{id}", Access: Member, Handler: HandlerFunc(a.deleteAgent), Status: http.StatusNoContent, Tag: "agents", Summary: "Delete an agent with its sessions and history (usage records stay)"},
 		{Method: "POST", Pattern: "/agents/{id}/chat", Access: Member, Handler: HandlerFunc(a.chat), Request: ChatRequest{}, Response: agent.ChatResult{}, Timeout: -1, Tag: "agents",
 			Summary: "One chat turn; with Accept: text/event-stream, frames start, token, tool_call, tool_result, done, error"},
+		{Method: "GET", Pattern: "/ws/chat/{agent_id}", Access: Member, WebSocket: a.serveChat, Tag: "agents", Summary: "Chat over a WebSocket: send {message, session_id?, …}, receive the turn's frames"},
 		{Method: "GET", Pattern: "/agents/{id}/history", Access: Viewer, Handler: HandlerFunc(a.history), Response: List[MessageResponse]{}, Tag: "agents", Summary: "Messages of a session (?session_id=; administrators may omit it for all)"},
+		{Method: "GET", Pattern: "/health/checks", Access: Viewer, Handler: HandlerFunc(a.checks), Response: Checks{}, Tag: "health", Summary: "The database and each provider's circuit breaker (closed, open, half-open)"},
 		{Method: "GET", Pattern: "/usage", Access: Member, Handler: HandlerFunc(a.usage), Response: List[UsageResponse]{}, Tag: "agents", Summary: "Provider usage totals (?group_by=agent|model|day, ?since=, ?until= RFC 3339)"},
 	}
 }

@@ -28,7 +28,8 @@ func testAgents(t testing.TB, db store.Store, tools *tool.Executor) (*sealer.Sea
 	if err != nil {
 		t.Fatal(err)
 	}
-	providers := agent.NewProviders(agent.ProvidersConfig{Store: db, Sealer: seal, Getenv: func(string) string { return "" }})
+	providers := agent.NewProviders(agent.ProvidersConfig{Store: db, Sealer: seal, Getenv: func(string) string { return "" },
+		Resilience: llm.ResilienceOptions{InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, FailureThreshold: 2}})
 	return seal, agent.NewService(db, providers, tools, nil, nil, agent.Options{})
 }
 

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/llm"
 )
 
 // probeTimeout bounds the database check of a health probe.
@@ -67,6 +70,31 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 		h.Status = "degraded"
 	}
 	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+// Checks is the answer of GET /health/checks: each dependency's state.
+type Checks struct {
+	Status    string               `json:"status" enum:"ok,degraded,stopping"`
+	Database  DatabaseHealth       `json:"database"`
+	Providers []agent.BreakerState `json:"providers" doc:"The circuit breaker of each provider called since the start."`
+}
+
+// checks reports the database and every provider's breaker; degraded when
+// the database fails or a breaker is open.
+func (a *API) checks(w http.ResponseWriter, r *http.Request) error {
+	c := Checks{Status: "ok", Database: DatabaseHealth{Backend: string(a.store.Backend()), OK: a.pingDatabase(r.Context()) == nil}, Providers: []agent.BreakerState{}}
+	if a.agents != nil {
+		c.Providers = a.agents.Breakers()
+	}
+	open := slices.ContainsFunc(c.Providers, func(b agent.BreakerState) bool { return b.State != llm.BreakerClosed })
+	switch {
+	case a.shuttingDown.Load():
+		c.Status = "stopping"
+	case !c.Database.OK || open:
+		c.Status = "degraded"
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 

@@ -68,6 +68,14 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, r, code, gathering.ErrorMessage(err), gathering.ErrorFields(err))
 }
 
+// problemStatus is the HTTP status err is answered with.
+func problemStatus(err error) int {
+	if status, ok := statusByCode[gathering.ErrorCode(err)]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 // writeProblem writes a problem+json response for an error code.
 func writeProblem(w http.ResponseWriter, r *http.Request, code, detail string, fields []gathering.FieldError) {
 	status, ok := statusByCode[code]
