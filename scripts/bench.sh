@@ -10,7 +10,9 @@
 #     GET /auth/me beside /health/live on PostgreSQL;
 #   - tools: schema validation, the recorded execution path (p50/p99),
 #     background executions per second, and a wrk load of calc.eval calls
-#     through the API on the real binary.
+#     through the API on the real binary;
+#   - agents: a chat turn and time to first token beside the bare provider
+#     call; memory: embedding and recall at 10,000 and 100,000 memories.
 # Usage: scripts/bench.sh [seconds-per-load, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,3 +99,9 @@ for port in 18401 18402; do
 	echo "== wrk -t2 -c8 -d${duration}s POST /tools/calc.eval/execute on the real binary (port $port: authenticated, validated, run, recorded)"
 	BENCH_TOKEN=$token wrk -t2 -c8 -d"${duration}s" --latency -s "$work/calc.lua" "http://127.0.0.1:$port/tools/calc.eval/execute" | grep -E '^ +(50|99)%|Requests/sec|Non-2xx'
 done
+
+echo
+echo "== go test -bench: agents (a whole chat turn on SQLite with a fake provider answering at once, beside the bare provider call; time to first token)"
+go test -run '^$' -bench 'ChatTurn|ProviderCall|FirstToken' -benchtime 2000x ./internal/agent/ | grep -E '^Benchmark'
+echo "== go test -bench: memory (local embedding; exact recall over 10,000 and 100,000 memories of 384 dimensions on each backend)"
+go test -run '^$' -bench 'LocalEmbed|Recall|Rank' -benchtime 5x ./internal/memory/ | grep -E '^Benchmark'

@@ -36,7 +36,7 @@ type world struct {
 	agentID int64
 }
 
-func newWorld(t *testing.T, opts agent.Options) *world {
+func newWorld(t testing.TB, opts agent.Options) *world {
 	t.Helper()
 	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "a.db")})
 	if err != nil {
@@ -73,7 +73,7 @@ func newWorld(t *testing.T, opts agent.Options) *world {
 
 // fakeProvider registers a provider at url with a priced model, and an
 // agent on it with the calc skill.
-func (w *world) fakeProvider(t *testing.T, kind store.ProviderKind, url string) {
+func (w *world) fakeProvider(t testing.TB, kind store.ProviderKind, url string) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
@@ -90,7 +90,7 @@ func (w *world) fakeProvider(t *testing.T, kind store.ProviderKind, url string) 
 	}
 }
 
-func (w *world) agent(t *testing.T, provider, model string) {
+func (w *world) agent(t testing.TB, provider, model string) {
 	t.Helper()
 	ps, _, err := w.st.PersonaList(context.Background(), store.Page{Limit: 1})
 	if err != nil || len(ps) == 0 {
