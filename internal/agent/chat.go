@@ -97,8 +97,8 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 		return ChatResult{}, err
 	}
 	defer release()
-	s.setStatus(t.agent.ID, store.AgentBusy)
-	defer s.setStatus(t.agent.ID, store.AgentIdle)
+	s.working(t.agent.ID, +1)
+	defer s.working(t.agent.ID, -1)
 	if err := s.buildContext(ctx, t); err != nil {
 		return ChatResult{}, err
 	}
@@ -182,7 +182,26 @@ func title(msg string) string {
 	return string(r)
 }
 
-func (s *Service) setStatus(id int64, status store.AgentStatus) {
+// working counts the agent's running turns and records it busy while
+// there is one, idle when the last one ends. The record is written under
+// the lock, so the stored status follows the transitions in order.
+func (s *Service) working(id int64, delta int) {
+	s.busyMu.Lock()
+	defer s.busyMu.Unlock()
+	before := s.busy[id]
+	after := before + delta
+	if after == 0 {
+		delete(s.busy, id)
+	} else {
+		s.busy[id] = after
+	}
+	if (before == 0) == (after == 0) {
+		return
+	}
+	status := store.AgentBusy
+	if after == 0 {
+		status = store.AgentIdle
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.st.AgentSetStatus(ctx, id, status, s.now())

@@ -63,6 +63,9 @@ type Service struct {
 	opts      Options
 	now       func() time.Time
 	sessions  sessionLocks
+
+	busyMu sync.Mutex
+	busy   map[int64]int // running turns per agent, in this process
 }
 
 // NewService returns a Service. memories and bus may be nil.
@@ -77,7 +80,7 @@ func NewService(st Store, providers *Providers, tools *tool.Executor, memories R
 		opts.RecallLimit = DefaultRecallLimit
 	}
 	return &Service{st: st, providers: providers, tools: tools, memories: memories, bus: bus, opts: opts, now: time.Now,
-		sessions: sessionLocks{held: map[string]*sessionLock{}}}
+		sessions: sessionLocks{held: map[string]*sessionLock{}}, busy: map[int64]int{}}
 }
 
 // Breakers reports the circuit breakers of the providers used so far.
