@@ -282,3 +282,31 @@ func TestSessionSerialised(t *testing.T) {
 		t.Fatalf("another user's session: %v", err)
 	}
 }
+
+// TestBusyWhileAnyTurnRuns: the agent is busy while one of its turns runs
+// and idle once the last one ends, even when turns overlap.
+func TestBusyWhileAnyTurnRuns(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	fake.Push(openaitest.Reply{Content: "short", Stall: 100 * time.Millisecond}, openaitest.Reply{Content: "long", Stall: 600 * time.Millisecond})
+	status := func() store.AgentStatus {
+		a, err := w.st.AgentGet(context.Background(), w.agentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Status
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { w.chat(t, "one", "", false) })
+	time.Sleep(20 * time.Millisecond)
+	wg.Go(func() { w.chat(t, "two", "", false) })
+	time.Sleep(350 * time.Millisecond) // the first turn has ended, the second runs
+	if got := status(); got != store.AgentBusy {
+		t.Fatalf("with one turn still running: %s", got)
+	}
+	wg.Wait()
+	if got := status(); got != store.AgentIdle {
+		t.Fatalf("after both turns: %s", got)
+	}
+}
