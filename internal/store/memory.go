@@ -19,6 +19,10 @@ type MemoryStore interface {
 	MemoryGet(ctx context.Context, id int64) (Memory, error)
 	// MemoryDelete deletes one entry; ENOTFOUND.
 	MemoryDelete(ctx context.Context, id int64) error
+	// MemoryDeleteMatching deletes, in one statement, every entry that
+	// matches f, and returns how many; an empty filter is EINVALID (it would
+	// match everything).
+	MemoryDeleteMatching(ctx context.Context, f MemoryFilter) (int, error)
 	// MemoryList returns the entries that match, newest first (by
 	// CreatedAt, then ID), without their vectors (Vector is nil), and the
 	// total count of matches. A page holds 50 entries when Limit is not

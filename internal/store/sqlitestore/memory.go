@@ -142,6 +142,22 @@ func (s *Store) MemoryDelete(ctx context.Context, id int64) error {
 	return affectedOne(res, err, "delete memory %d", id)
 }
 
+// MemoryDeleteMatching deletes every entry that matches f in one statement
+// and returns how many; an empty filter is EINVALID.
+func (s *Store) MemoryDeleteMatching(ctx context.Context, f store.MemoryFilter) (int, error) {
+	if f == (store.MemoryFilter{}) {
+		return 0, gathering.Errorf(gathering.EINVALID, "Deleting memories needs a filter.")
+	}
+	where, args := memoryWhere(f)
+	// sqlcheck: where holds only memoryWhere's fixed conditions; values are parameters
+	res, err := s.write.ExecContext(ctx, `DELETE FROM memories`+where, args...)
+	if err != nil {
+		return 0, translate(err, "delete memories")
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate(err, "delete memories")
+}
+
 // MemoryList returns the entries that match, newest first (by CreatedAt,
 // then id), without their vectors, and the total count of matches. A page
 // holds 50 entries when Limit is not positive.

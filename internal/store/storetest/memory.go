@@ -33,6 +33,7 @@ func exerciseMemories(t *testing.T, migrated func(t *testing.T) store.Store) {
 		{"MemorySetVector", testMemorySetVector},
 		{"MemoryStats", testMemoryStats},
 		{"MemoryDelete", testMemoryDelete},
+		{"MemoryDeleteMatching", testMemoryDeleteMatching},
 		{"MemoryIsolation", testMemoryIsolation},
 	}
 	for _, tt := range tests {
@@ -454,6 +455,21 @@ func testMemoryDelete(t *testing.T, s store.Store) {
 	wantMemory(t, "the entry left", s, created[1])
 	if _, total, err := s.MemoryList(t.Context(), store.MemoryFilter{}, store.Page{}); err != nil || total != 1 {
 		t.Errorf("after a delete: total %d, %v; want 1", total, err)
+	}
+}
+
+// testMemoryDeleteMatching deletes one agent's entries at once and leaves
+// the others; an empty filter is refused.
+func testMemoryDeleteMatching(t *testing.T, s store.Store) {
+	createMemories(t, s, memoryAt(1, 1), memoryAt(2, 2), memoryAt(1, 3), memoryAt(0, 4))
+	_, err := s.MemoryDeleteMatching(t.Context(), store.MemoryFilter{})
+	wantCode(t, "MemoryDeleteMatching without a filter", err, gathering.EINVALID)
+	n, err := s.MemoryDeleteMatching(t.Context(), store.MemoryFilter{Scope: store.ScopeAgent, AgentID: 1})
+	if err != nil || n != 2 {
+		t.Fatalf("MemoryDeleteMatching = %d, %v; want 2", n, err)
+	}
+	if _, total, err := s.MemoryList(t.Context(), store.MemoryFilter{}, store.Page{}); err != nil || total != 2 {
+		t.Errorf("after deleting agent 1's: total %d, %v; want 2", total, err)
 	}
 }
 
