@@ -207,3 +207,32 @@ func TestToolSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestEmbedderSetting(t *testing.T) {
+	t.Parallel()
+	c, err := load(t, nil)
+	if err != nil || c.Embedder != "local" {
+		t.Fatalf("default embedder %q: %v", c.Embedder, err)
+	}
+	if spec, err := ParseEmbedder(c.Embedder); err != nil || spec != (EmbedderSpec{}) {
+		t.Fatalf("local: %+v %v", spec, err)
+	}
+	spec, err := ParseEmbedder("provider:ollama:nomic-embed-text:latest:768")
+	if err != nil || spec != (EmbedderSpec{Provider: "ollama", Model: "nomic-embed-text:latest", Dimension: 768}) {
+		t.Fatalf("provider: %+v %v", spec, err)
+	}
+	if spec, err := ParseEmbedder("provider:openai:text-embedding-3-large:8192"); err != nil || spec.Dimension != MaxEmbeddingDimension {
+		t.Fatalf("largest dimension: %+v %v", spec, err)
+	}
+	for _, bad := range []string{"", "Local", "openai", "provider:openai", "provider:openai:8", "provider:openai::8",
+		"provider:Open AI:m:8", "provider:openai:m:0", "provider:openai:m:8193", "provider:openai:m:x"} {
+		if _, err := ParseEmbedder(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	// A bad embedder is listed with the other problems.
+	_, err = load(t, map[string]string{"GATHERING_EMBEDDER": "provider:openai:m:0", "PORT": "-1"})
+	if err == nil || !strings.Contains(err.Error(), "GATHERING_EMBEDDER: the dimension") || !strings.Contains(err.Error(), "PORT") {
+		t.Fatalf("problems: %v", err)
+	}
+}

@@ -182,7 +182,7 @@ func (c *Config) validateIdentity() Problems {
 	return p
 }
 
-// validateEvents checks the event bus and tool settings.
+// validateEvents checks the event bus, tool and memory settings.
 func (c *Config) validateEvents() Problems {
 	var p Problems
 	if c.EventRing < 100 || c.EventRing > 10_000_000 {
@@ -201,6 +201,9 @@ func (c *Config) validateEvents() Problems {
 		if key, err := base64.StdEncoding.DecodeString(c.EncryptionKey); err != nil || len(key) != 32 {
 			p = append(p, "GATHERING_ENCRYPTION_KEY: must be 32 bytes in base64 (openssl rand -base64 32)")
 		}
+	}
+	if _, err := ParseEmbedder(c.Embedder); err != nil {
+		p = append(p, "GATHERING_EMBEDDER: "+err.Error())
 	}
 	if c.ToolConfirmTimeout < time.Second || c.ToolConfirmTimeout > 7*24*time.Hour {
 		p = append(p, "GATHERING_TOOL_CONFIRM_TIMEOUT: must be between 1s and 168h")
