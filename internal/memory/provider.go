@@ -75,3 +75,63 @@ func (e *ProviderEmbedder) embedBatch(ctx context.Context, batch []string) ([][]
 	}
 	return vs, nil
 }
+
+// ProviderLookup returns the client of the catalog provider name, its key
+// resolved; agent.Providers.Get is one.
+type ProviderLookup func(ctx context.Context, name string) (llm.Provider, error)
+
+// LazyProviderEmbedder is a ProviderEmbedder whose provider is looked up
+// by name at every call, not at start: a key set later is used at once, and
+// a missing key, or a provider missing from the catalog, fails that call
+// with EUNAVAILABLE saying what to configure. A provider without an
+// embeddings endpoint (Anthropic) is EUNAVAILABLE too.
+type LazyProviderEmbedder struct {
+	lookup   ProviderLookup
+	provider string
+	model    string
+	dim      int
+}
+
+// NewLazyProvider returns an embedder that asks the model of the provider
+// named provider, found through lookup, for vectors of dim dimensions. It
+// fails with EINVALID when lookup is nil, a name is empty or dim is not
+// positive.
+func NewLazyProvider(lookup ProviderLookup, provider, model string, dim int) (*LazyProviderEmbedder, error) {
+	switch {
+	case lookup == nil || provider == "":
+		return nil, gathering.Errorf(gathering.EINVALID, "An embedding provider is required.")
+	case model == "":
+		return nil, gathering.Errorf(gathering.EINVALID, "An embedding model is required.")
+	case dim <= 0:
+		return nil, gathering.Errorf(gathering.EINVALID, "The embedding dimension must be positive, got %d.", dim)
+	}
+	return &LazyProviderEmbedder{lookup: lookup, provider: provider, model: model, dim: dim}, nil
+}
+
+// Name is "provider:<provider name>:<model>", as the ProviderEmbedder it
+// builds.
+func (e *LazyProviderEmbedder) Name() string { return "provider:" + e.provider + ":" + e.model }
+
+// Dimension is the configured dimension.
+func (e *LazyProviderEmbedder) Dimension() int { return e.dim }
+
+// Embed looks the provider up and embeds through it as a ProviderEmbedder.
+func (e *LazyProviderEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	p, err := e.lookup(ctx, e.provider)
+	if gathering.ErrorCode(err) == gathering.ENOTFOUND {
+		return nil, &gathering.Error{Code: gathering.EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+			"The embedding provider %q (GATHERING_EMBEDDER) is not in the catalog; add it with POST /providers.", e.provider)}
+	} else if err != nil {
+		return nil, err
+	}
+	pe, err := NewProvider(p, e.model, e.dim)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := pe.Embed(ctx, texts)
+	if gathering.ErrorCode(err) == gathering.EUNSUPPORTED {
+		return nil, &gathering.Error{Code: gathering.EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
+			"The provider %q cannot embed (%s); set GATHERING_EMBEDDER to another provider or to local.", e.provider, gathering.ErrorMessage(err))}
+	}
+	return vs, err
+}

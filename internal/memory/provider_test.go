@@ -104,3 +104,54 @@ func TestNewProviderValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestLazyProviderLooksUpAtEveryCall(t *testing.T) {
+	t.Parallel()
+	var lookups []string
+	var answer error
+	p := &fakeProvider{dim: 8}
+	lookup := func(_ context.Context, name string) (llm.Provider, error) {
+		lookups = append(lookups, name)
+		return p, answer
+	}
+	e, err := NewLazyProvider(lookup, "fake", "embed-small", 8)
+	if err != nil || e.Name() != "provider:fake:embed-small" || e.Dimension() != 8 {
+		t.Fatalf("%v %v", e, err)
+	}
+	for range 2 {
+		if vs, err := e.Embed(context.Background(), []string{"a", "b"}); err != nil || len(vs) != 2 {
+			t.Fatalf("%d vectors, %v", len(vs), err)
+		}
+	}
+	if len(lookups) != 2 || lookups[0] != "fake" {
+		t.Fatalf("lookups %v", lookups)
+	}
+	for _, c := range []struct {
+		lookupErr, embedErr error
+		want                string
+	}{
+		{gathering.Errorf(gathering.EUNAVAILABLE, "The provider has no API key."), nil, "no API key"},
+		{gathering.Errorf(gathering.ENOTFOUND, "No provider."), nil, "is not in the catalog"},
+		{nil, gathering.Errorf(gathering.EUNSUPPORTED, "Anthropic has no embeddings."), "cannot embed (Anthropic has no embeddings.)"},
+	} {
+		answer, p.err = c.lookupErr, c.embedErr
+		_, err := e.Embed(context.Background(), []string{"a"})
+		if gathering.ErrorCode(err) != gathering.EUNAVAILABLE || !strings.Contains(gathering.ErrorMessage(err), c.want) {
+			t.Errorf("%v %v: %v", c.lookupErr, c.embedErr, err)
+		}
+	}
+}
+
+func TestNewLazyProviderValidates(t *testing.T) {
+	t.Parallel()
+	lookup := func(context.Context, string) (llm.Provider, error) { return nil, nil }
+	for _, c := range []struct {
+		lookup          ProviderLookup
+		provider, model string
+		dim             int
+	}{{nil, "p", "m", 8}, {lookup, "", "m", 8}, {lookup, "p", "", 8}, {lookup, "p", "m", 0}} {
+		if _, err := NewLazyProvider(c.lookup, c.provider, c.model, c.dim); gathering.ErrorCode(err) != gathering.EINVALID {
+			t.Errorf("%q %q %d: %v", c.provider, c.model, c.dim, err)
+		}
+	}
+}
