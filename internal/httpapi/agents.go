@@ -27,7 +27,7 @@ func (a *API) agentRoutes() []Route {
 		{Method: "POST", Pattern: "/agents", Access: Member, Handler: HandlerFunc(a.createAgent), Request: AgentRequest{}, Response: AgentResponse{}, Status: http.StatusCreated, Tag: "agents", Summary: "Create an agent from a persona id or an inline persona"},
 		{Method: "GET", Pattern: "/agents/{id}", Access: Viewer, Handler: HandlerFunc(a.getAgent), Response: AgentResponse{}, Tag: "agents", Summary: "One agent"},
 		{Method: "PATCH", Pattern: "/agents/{id}", Access: Member, Handler: HandlerFunc(a.patchAgent), Request: AgentPatch{}, Response: AgentResponse{}, Tag: "agents", Summary: "Change an agent's settings"},
-		{Method: "DELETE", Pattern: "/agents/{id}", Access: Member, Handler: HandlerFunc(a.deleteAgent), Status: http.StatusNoContent, Tag: "agents", Summary: "Delete an agent with its sessions and history (usage records stay)"},
+		{Method: "DELETE", Pattern: "/agents/{id}", Access: Member, Handler: HandlerFunc(a.deleteAgent), Status: http.StatusNoContent, Tag: "agents", Summary: "Delete an agent with its sessions, history and memories (usage records stay)"},
 		{Method: "POST", Pattern: "/agents/{id}/chat", Access: Member, Handler: HandlerFunc(a.chat), Request: ChatRequest{}, Response: agent.ChatResult{}, Timeout: -1, Tag: "agents",
 			Summary: "One chat turn; with Accept: text/event-stream, frames start, token, tool_call, tool_result, done, error"},
 		{Method: "GET", Pattern: "/ws/chat/{agent_id}", Access: Member, WebSocket: a.serveChat, Tag: "agents", Summary: "Chat over a WebSocket: send {message, session_id?, …}, receive the turn's frames"},
@@ -287,6 +287,9 @@ func (a *API) deleteAgent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := a.store.AgentDelete(r.Context(), id); err != nil {
+		return err
+	}
+	if _, err := a.store.MemoryDeleteMatching(r.Context(), store.MemoryFilter{Scope: store.ScopeAgent, AgentID: id}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

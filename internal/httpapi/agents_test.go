@@ -65,6 +65,12 @@ func TestCatalogAndProviderKeys(t *testing.T) {
 	mustStatus(t, 201, code, body, "custom provider")
 	code, body = api(t, "DELETE", s.srv.URL+"/providers/openai", admin, "")
 	mustStatus(t, 409, code, body, "delete a built-in provider")
+	code, body = api(t, "PATCH", s.srv.URL+"/providers/ollama", admin, `{"base_url":"http://10.0.0.5:11434/v1/"}`)
+	if code != 200 || !strings.Contains(body, `"base_url":"http://10.0.0.5:11434/v1"`) || !strings.Contains(body, `"is_builtin":true`) {
+		t.Fatalf("patch a provider: %d %s", code, body)
+	}
+	code, body = api(t, "PATCH", s.srv.URL+"/providers/ollama", admin, `{"base_url":"ftp://x"}`)
+	mustStatus(t, 422, code, body, "patch with a bad URL")
 }
 
 func TestPersonasAndAgents(t *testing.T) {
@@ -171,4 +177,22 @@ func streamChat(t *testing.T, url, token, body string) []string {
 		}
 	}
 	return names
+}
+
+func TestDeletingAnAgentForgetsItsMemories(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{})
+	member := callers(t, s)[2].token
+	code, body := api(t, "POST", s.srv.URL+"/agents", member, `{"name":"Forgetful","persona_id":1,"provider":"openai","model":"gpt-4o"}`)
+	mustStatus(t, 201, code, body, "agent")
+	var ag AgentResponse
+	_ = json.Unmarshal([]byte(body), &ag)
+	id := strconv.FormatInt(ag.ID, 10)
+	code, body = api(t, "POST", s.srv.URL+"/memories/agents/"+id+"/remember", member, `{"content":"The deploy key is rotated on Mondays.","memory_type":"fact"}`)
+	mustStatus(t, 201, code, body, "remember")
+	code, body = api(t, "DELETE", s.srv.URL+"/agents/"+id, member, "")
+	mustStatus(t, 204, code, body, "delete the agent")
+	if _, total, err := s.store.MemoryList(t.Context(), store.MemoryFilter{AgentID: ag.ID}, store.Page{}); err != nil || total != 0 {
+		t.Fatalf("memories left: %d, %v", total, err)
+	}
 }

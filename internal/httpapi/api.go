@@ -22,6 +22,7 @@ import (
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/event"
+	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/store"
@@ -59,8 +60,11 @@ type Deps struct {
 	// Agents runs chat turns; nil leaves the catalog and agent routes out.
 	Agents *agent.Service
 	// Sealer encrypts provider keys; required with Agents.
-	Sealer  *sealer.Sealer
-	Options Options
+	Sealer *sealer.Sealer
+	// Embedder embeds agents' memories and the knowledge base; nil leaves
+	// the /memories routes out.
+	Embedder memory.Embedder
+	Options  Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
 	Routes []Route
@@ -81,6 +85,7 @@ type API struct {
 	mcp          MCPStatus
 	agents       *agent.Service
 	sealer       *sealer.Sealer
+	embedder     memory.Embedder
 	hub          *hub
 	streamsEnd   chan struct{} // closed when the server stops: streams end
 	endOnce      sync.Once
@@ -110,6 +115,7 @@ func New(d Deps) (*API, error) {
 		mcp:        d.MCP,
 		agents:     d.Agents,
 		sealer:     d.Sealer,
+		embedder:   d.Embedder,
 		hub:        newHub(),
 		streamsEnd: make(chan struct{}),
 		started:    time.Now(),
@@ -117,7 +123,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/event"
+	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/openapi"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/store"
@@ -77,7 +78,7 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 	t.Cleanup(func() { tools.Stop(context.Background()) })
 	seal, agents := testAgents(t, db, tools)
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
-		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal})
+		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal, Embedder: memory.NewLocal(0)})
 	if err != nil {
 		t.Fatal(err)
 	}

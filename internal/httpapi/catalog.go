@@ -21,6 +21,7 @@ func (a *API) catalogRoutes() []Route {
 		{Method: "GET", Pattern: "/providers", Access: Viewer, Handler: HandlerFunc(a.listProviders), Response: List[ProviderResponse]{}, Tag: "catalog", Summary: "Model providers, and whether each has an API key"},
 		{Method: "POST", Pattern: "/providers", Access: Admin, Handler: HandlerFunc(a.createProvider), Request: ProviderRequest{}, Response: ProviderResponse{}, Status: http.StatusCreated, Tag: "catalog", Summary: "Add a custom provider endpoint (OpenAI-compatible or Anthropic)"},
 		{Method: "GET", Pattern: "/providers/{name}", Access: Viewer, Handler: HandlerFunc(a.getProvider), Response: ProviderResponse{}, Tag: "catalog", Summary: "One provider"},
+		{Method: "PATCH", Pattern: "/providers/{name}", Access: Admin, Handler: HandlerFunc(a.patchProvider), Request: ProviderPatch{}, Response: ProviderResponse{}, Tag: "catalog", Summary: "Change a provider's base URL or key variable"},
 		{Method: "DELETE", Pattern: "/providers/{name}", Access: Admin, Handler: HandlerFunc(a.deleteProvider), Status: http.StatusNoContent, Tag: "catalog", Summary: "Delete a custom provider without models (built-in ones: 409)"},
 		{Method: "PUT", Pattern: "/settings/providers/{name}", Access: Admin, Handler: HandlerFunc(a.putProviderKey), Request: ProviderKeyRequest{}, Response: ProviderResponse{}, Tag: "catalog", Summary: "Set a provider's API key (stored encrypted, never shown again)"},
 		{Method: "DELETE", Pattern: "/settings/providers/{name}", Access: Admin, Handler: HandlerFunc(a.deleteProviderKey), Status: http.StatusNoContent, Tag: "catalog", Summary: "Forget a provider's stored API key"},
@@ -140,6 +141,43 @@ func (a *API) createProvider(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/providers/"+p.Name)
 	writeJSON(w, http.StatusCreated, resp)
+	return nil
+}
+
+// ProviderPatch is the body of PATCH /providers/{name}; absent fields stay.
+type ProviderPatch struct {
+	BaseURL *string `json:"base_url,omitempty" format:"uri"`
+	KeyEnv  *string `json:"key_env,omitempty"`
+}
+
+func (a *API) patchProvider(w http.ResponseWriter, r *http.Request) error {
+	var req ProviderPatch
+	if err := DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	p, err := a.store.ProviderGet(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if req.BaseURL != nil {
+		p.BaseURL = strings.TrimRight(*req.BaseURL, "/")
+	}
+	if req.KeyEnv != nil {
+		p.KeyEnv = *req.KeyEnv
+	}
+	check := ProviderRequest{Name: p.Name, Kind: p.Kind, BaseURL: p.BaseURL, KeyEnv: p.KeyEnv}
+	if err := check.Validate(); err != nil {
+		return err
+	}
+	p.UpdatedAt = time.Now()
+	if p, err = a.store.ProviderPut(r.Context(), p); err != nil {
+		return err
+	}
+	resp, err := a.providerResponse(r, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
