@@ -45,6 +45,7 @@ Usage:
   gathering migrate up|status       apply or list the database migrations
   gathering config [flags]          print the effective configuration (secrets masked)
   gathering user ACTION [flags]     create, list, set-role, deactivate, reset-password
+  gathering memory reembed [flags]  re-embed memories with the configured embedder
   gathering version                 print the version, commit and Go version
 
 Run "gathering COMMAND --help" for the flags of a command. Every flag has an
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, e env) int {
 		"config":  showConfig,
 		"version": version,
 		"user":    user,
+		"memory":  memoryCommand,
 	}
 	cmd, ok := commands[args[0]]
 	switch {

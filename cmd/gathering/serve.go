@@ -19,6 +19,7 @@ import (
 	"github.com/gathering/gathering/internal/httpapi"
 	"github.com/gathering/gathering/internal/logging"
 	"github.com/gathering/gathering/internal/mcp"
+	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/server"
@@ -89,11 +90,11 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if err != nil {
 		return err
 	}
-	agents, seal, err := newAgents(ctx, cfg, db, tools, bus, log, e.getenv)
+	agents, seal, embedder, err := newAgents(ctx, cfg, db, tools, bus, log, e.getenv)
 	if err != nil {
 		return err
 	}
-	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal}, reg, log, e)
+	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal, embedder: embedder}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -175,11 +176,12 @@ func newRegistry() *prometheus.Registry {
 
 // apiParts are the engines the API serves.
 type apiParts struct {
-	bus    *event.Bus
-	tools  *tool.Executor
-	mcp    *mcp.Client // nil when no MCP server is configured
-	agents *agent.Service
-	sealer *sealer.Sealer
+	bus      *event.Bus
+	tools    *tool.Executor
+	mcp      *mcp.Client // nil when no MCP server is configured
+	agents   *agent.Service
+	sealer   *sealer.Sealer
+	embedder memory.Embedder
 }
 
 func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
@@ -202,6 +204,7 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		MCP:      mcpStatus,
 		Agents:   parts.agents,
 		Sealer:   parts.sealer,
+		Embedder: parts.embedder,
 		Routes:   e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,
