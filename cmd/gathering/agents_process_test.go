@@ -14,7 +14,7 @@ import (
 // TestProcessAgentsSurviveRestart creates a provider endpoint (a fake
 // OpenAI-compatible server), a model, a key and an agent through the API of
 // the real binary, chats, restarts the binary, and finds the agent, its
-// history, its usage and its key again — on both backends.
+// history, its memories, its usage and its key again — on both backends.
 func TestProcessAgentsSurviveRestart(t *testing.T) {
 	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
@@ -37,6 +37,7 @@ func TestProcessAgentsSurviveRestart(t *testing.T) {
 			var ag struct{ ID int64 }
 			_ = json.Unmarshal([]byte(body), &ag)
 			base := p.url + "/agents/" + strconv.FormatInt(ag.ID, 10)
+			mustRequest(t, 201, "POST", p.url+"/memories/agents/"+strconv.FormatInt(ag.ID, 10)+"/remember", token, `{"content":"The blue door opens with the brass key.","memory_type":"fact"}`)
 			fake.Push(openaitest.Reply{Content: "Noted.", Usage: llm.Usage{InputTokens: 40, OutputTokens: 2}})
 			var chat struct {
 				SessionID string `json:"session_id"`
@@ -52,6 +53,9 @@ func TestProcessAgentsSurviveRestart(t *testing.T) {
 			}
 			if body := mustRequest(t, 200, "GET", p.url+"/usage?group_by=model", token, ""); !strings.Contains(body, `"key":"fake/fake-1"`) {
 				t.Fatalf("usage after a restart: %s", body)
+			}
+			if body := mustRequest(t, 200, "POST", p.url+"/memories/agents/"+strconv.FormatInt(ag.ID, 10)+"/recall", token, `{"query":"which key opens the blue door"}`); !strings.Contains(body, "brass key") {
+				t.Fatalf("recall after a restart: %s", body)
 			}
 			fake.Push(openaitest.Reply{Content: "The blue door."})
 			if body := mustRequest(t, 200, "POST", base+"/chat", token, `{"message":"Which door?","session_id":"`+chat.SessionID+`"}`); !strings.Contains(body, "The blue door.") {
