@@ -310,3 +310,27 @@ func TestBusyWhileAnyTurnRuns(t *testing.T) {
 		t.Fatalf("after both turns: %s", got)
 	}
 }
+
+// TestCostFromSeededPrices prices a turn of a built-in model at the
+// catalog's seeded rates, with the key taken from the provider's variable.
+func TestCostFromSeededPrices(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	fake := openaitest.New(t)
+	fake.RequireKey("sk-from-env")
+	w.env["OPENAI_API_KEY"] = "sk-from-env"
+	p, err := w.st.ProviderGet(t.Context(), "openai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.BaseURL = fake.URL
+	if _, err := w.st.ProviderPut(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	w.agent(t, "openai", "mini")
+	fake.Push(openaitest.Reply{Content: "Priced.", Usage: llm.Usage{InputTokens: 10_000, OutputTokens: 1_000, CachedTokens: 4_000}})
+	res := w.chat(t, "How much?", "", false)
+	// gpt-4o-mini: $0.15 input, $0.075 cached input, $0.60 output per million.
+	if want := (6_000*0.15 + 4_000*0.075 + 1_000*0.6) / 1e6; !near(res.Cost, want) || res.Model != "gpt-4o-mini" {
+		t.Fatalf("cost %v of %s, want %v", res.Cost, res.Model, want)
+	}
+}
