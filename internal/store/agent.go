@@ -92,6 +92,13 @@ type AgentStore interface {
 	// SessionList returns a page of an agent's sessions, most recently
 	// updated first (then by ID, descending), and the total.
 	SessionList(ctx context.Context, agentID int64, p Page) ([]ChatSession, int, error)
+	// SessionAcquire takes the session's lease for owner until `until` when it
+	// is free, expired, or already held by owner (then it is extended), and
+	// reports whether it did; ENOTFOUND when the session does not exist.
+	SessionAcquire(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
+	// SessionRelease frees the lease if owner holds it; releasing a lease one
+	// does not hold is not an error.
+	SessionRelease(ctx context.Context, id, owner string) error
 	// MessagesAppend appends messages to a session, in order, bumps the
 	// session's updated_at and returns them with their ids. Ids grow in the
 	// order of the messages; each message takes the session's AgentID; the

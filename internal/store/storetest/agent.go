@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,8 @@ func exerciseAgents(t *testing.T, migrated func(t *testing.T) store.Store) {
 		{"AgentIDsNotReused", testAgentIDsNotReused},
 		{"Sessions", testSessions},
 		{"SessionListOrder", testSessionListOrder},
+		{"SessionLease", testSessionLease},
+		{"SessionLeaseRace", testSessionLeaseRace},
 		{"MessagesAppend", testMessagesAppend},
 		{"MessageList", testMessageList},
 		{"AgentDeleteCascades", testAgentDeleteCascades},
@@ -589,6 +592,93 @@ func testSessionListOrder(t *testing.T, s store.Store) {
 	if list, total, err := s.SessionList(ctx, agent.ID+100, store.Page{}); err != nil || total != 0 || len(list) != 0 {
 		t.Errorf("SessionList of a missing agent = %v, total %d, %v; want none", list, total, err)
 	}
+}
+
+// wantAcquire fails the test unless SessionAcquire of session for owner at
+// now, until until, answers want without error.
+func wantAcquire(t *testing.T, s store.Store, op, session, owner string, now, until time.Time, want bool) {
+	t.Helper()
+	if got, err := s.SessionAcquire(t.Context(), session, owner, now, until); err != nil || got != want {
+		t.Errorf("%s: SessionAcquire(%s, %s, %v, %v) = %v, %v; want %v", op, session, owner, now, until, got, err, want)
+	}
+}
+
+func testSessionLease(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	agent := newAgentWithPersona(t, s, "agent")
+	sess := newSession(t, s, "sess", agent.ID, 1)
+	other := newSession(t, s, "other", agent.ID, 1)
+	wantAcquire(t, s, "a free session", "sess", "a", minutes(10), minutes(11), true)
+	wantAcquire(t, s, "another owner while the lease runs", "sess", "b", minutes(10).Add(30*time.Second), minutes(12), false)
+	wantAcquire(t, s, "another session", "other", "b", minutes(10), minutes(11), true)
+	// The holder extends its lease; the old end no longer frees it.
+	wantAcquire(t, s, "the holder again", "sess", "a", minutes(10).Add(50*time.Second), minutes(13), true)
+	wantAcquire(t, s, "another owner after the first end", "sess", "b", minutes(12), minutes(14), false)
+	wantAcquire(t, s, "another owner a millisecond before the end", "sess", "b",
+		minutes(13).Add(-time.Millisecond), minutes(14), false)
+	// At its end the lease is expired: another owner takes it.
+	wantAcquire(t, s, "another owner once the lease ended", "sess", "b", minutes(13), minutes(15), true)
+	wantAcquire(t, s, "the former holder", "sess", "a", minutes(13), minutes(16), false)
+	if err := s.SessionRelease(ctx, "sess", "a"); err != nil {
+		t.Errorf("SessionRelease by a former holder: %v", err)
+	}
+	wantAcquire(t, s, "after a release by a non-owner", "sess", "c", minutes(14), minutes(16), false)
+	if err := s.SessionRelease(ctx, "sess", "b"); err != nil {
+		t.Fatalf("SessionRelease by the holder: %v", err)
+	}
+	wantAcquire(t, s, "after a release by the holder", "sess", "c", minutes(14), minutes(16), true)
+	wantAcquire(t, s, "the other session is untouched", "other", "c", minutes(10).Add(59*time.Second), minutes(16), false)
+	// Leases leave the session itself as it was.
+	for _, want := range []store.ChatSession{sess, other} {
+		if got, err := s.SessionGet(ctx, want.ID); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("SessionGet after leases = %+v, %v; want %+v", got, err, want)
+		}
+	}
+	_, err := s.SessionAcquire(ctx, "missing", "a", minutes(10), minutes(11))
+	wantCode(t, "SessionAcquire of a missing session", err, gathering.ENOTFOUND)
+	if err := s.SessionRelease(ctx, "missing", "a"); err != nil {
+		t.Errorf("SessionRelease of a missing session: %v", err)
+	}
+	if err := s.SessionRelease(ctx, "other", "nobody"); err != nil {
+		t.Errorf("SessionRelease by a non-owner: %v", err)
+	}
+}
+
+// testSessionLeaseRace checks that of several owners taking the same free
+// lease at once, exactly one gets it.
+func testSessionLeaseRace(t *testing.T, s store.Store) {
+	agent := newAgentWithPersona(t, s, "agent")
+	newSession(t, s, "sess", agent.ID, 1)
+	const owners = 8
+	won := make([]bool, owners)
+	errs := make([]error, owners)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range owners {
+		wg.Go(func() {
+			<-start
+			won[i], errs[i] = s.SessionAcquire(t.Context(), "sess", fmt.Sprintf("owner-%d", i), minutes(10), minutes(11))
+		})
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i := range owners {
+		if errs[i] != nil {
+			t.Errorf("owner %d: SessionAcquire: %v", i, errs[i])
+		}
+		if won[i] {
+			if winner >= 0 {
+				t.Errorf("owners %d and %d both took the lease", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("no owner took the free lease")
+	}
+	wantAcquire(t, s, "another owner after the race", "sess", "late", minutes(10), minutes(11), false)
+	wantAcquire(t, s, "the winner again", "sess", fmt.Sprintf("owner-%d", winner), minutes(10), minutes(12), true)
 }
 
 func testMessagesAppend(t *testing.T, s store.Store) {
