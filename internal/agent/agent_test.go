@@ -29,11 +29,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // world is a store seeded with the catalog, a tool executor with the
 // built-in calc tool, and an agent service.
 type world struct {
-	st      store.Store
-	svc     *agent.Service
-	sealer  *sealer.Sealer
-	env     map[string]string
-	agentID int64
+	st        store.Store
+	svc       *agent.Service
+	providers *agent.Providers
+	exec      *tool.Executor
+	sealer    *sealer.Sealer
+	env       map[string]string
+	agentID   int64
 }
 
 func newWorld(t testing.TB, opts agent.Options) *world {
@@ -64,9 +66,10 @@ func newWorld(t testing.TB, opts agent.Options) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{st: st, sealer: seal, env: map[string]string{}}
+	w := &world{st: st, sealer: seal, env: map[string]string{}, exec: exec}
 	providers := agent.NewProviders(agent.ProvidersConfig{Store: st, Sealer: seal, Getenv: func(k string) string { return w.env[k] },
 		Resilience: llm.ResilienceOptions{InitialBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}})
+	w.providers = providers
 	w.svc = agent.NewService(st, providers, exec, nil, nil, opts)
 	return w
 }
@@ -332,5 +335,31 @@ func TestCostFromSeededPrices(t *testing.T) {
 	// gpt-4o-mini: $0.15 input, $0.075 cached input, $0.60 output per million.
 	if want := (6_000*0.15 + 4_000*0.075 + 1_000*0.6) / 1e6; !near(res.Cost, want) || res.Model != "gpt-4o-mini" {
 		t.Fatalf("cost %v of %s, want %v", res.Cost, res.Model, want)
+	}
+}
+
+// TestSessionSerialisedAcrossInstances: two services sharing one database
+// (two instances) never run two turns of one session at once; the second
+// waits for the first instance's lease and fails when the wait is too long.
+func TestSessionSerialisedAcrossInstances(t *testing.T) {
+	w := newWorld(t, agent.Options{Instance: "a", SessionWait: 300 * time.Millisecond})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	other := agent.NewService(w.st, w.providers, w.exec, nil, nil, agent.Options{Instance: "b", SessionWait: 300 * time.Millisecond})
+	fake.Push(openaitest.Reply{Content: "first"})
+	session := w.chat(t, "Open.", "", false).SessionID
+	fake.Push(openaitest.Reply{Content: "slow", Stall: 800 * time.Millisecond}, openaitest.Reply{Content: "after"})
+	var wg sync.WaitGroup
+	wg.Go(func() { w.chat(t, "Slow one.", session, false) })
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	_, err := other.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "From b.", SessionID: session})
+	if gathering.ErrorCode(err) != gathering.ECONFLICT || time.Since(start) < 250*time.Millisecond {
+		t.Fatalf("instance b during a's turn: %v after %s", err, time.Since(start))
+	}
+	wg.Wait()
+	res, err := other.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "Now from b.", SessionID: session})
+	if err != nil || res.Content != "after" {
+		t.Fatalf("instance b after a's turn: %+v, %v", res, err)
 	}
 }

@@ -92,7 +92,7 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 	if err != nil {
 		return ChatResult{}, err
 	}
-	release, err := s.sessions.lock(ctx, t.result.SessionID, s.opts.SessionWait)
+	release, err := s.lockSession(ctx, t.result.SessionID)
 	if err != nil {
 		return ChatResult{}, err
 	}

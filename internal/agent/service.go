@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gathering/gathering/internal/event"
-	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
 )
@@ -27,6 +26,8 @@ type Store interface {
 	SessionGet(ctx context.Context, id string) (store.ChatSession, error)
 	MessagesAppend(ctx context.Context, sessionID string, ms []store.ChatMessage) ([]store.ChatMessage, error)
 	MessagesRecent(ctx context.Context, sessionID string, limit int) ([]store.ChatMessage, error)
+	SessionAcquire(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
+	SessionRelease(ctx context.Context, id, owner string) error
 	UsageRecord(ctx context.Context, u store.UsageRecord) error
 }
 
@@ -44,13 +45,20 @@ type Options struct {
 	SessionWait time.Duration
 	// RecallLimit is how many memories a turn may include (default 5).
 	RecallLimit int
+	// Instance names this process among those sharing the database; it
+	// owns the session leases this process takes.
+	Instance string
+	// SessionLease is how long a session lease lasts without renewal
+	// (default 2 minutes); a turn renews it every third of that.
+	SessionLease time.Duration
 }
 
 // The defaults of Options.
 const (
-	DefaultMaxRounds   = 10
-	DefaultSessionWait = 30 * time.Second
-	DefaultRecallLimit = 5
+	DefaultMaxRounds    = 10
+	DefaultSessionWait  = 30 * time.Second
+	DefaultRecallLimit  = 5
+	DefaultSessionLease = 2 * time.Minute
 )
 
 // Service runs chat turns. It is safe for concurrent use.
@@ -79,52 +87,15 @@ func NewService(st Store, providers *Providers, tools *tool.Executor, memories R
 	if opts.RecallLimit <= 0 {
 		opts.RecallLimit = DefaultRecallLimit
 	}
+	if opts.SessionLease <= 0 {
+		opts.SessionLease = DefaultSessionLease
+	}
+	if opts.Instance == "" {
+		opts.Instance = event.NewID(time.Now())
+	}
 	return &Service{st: st, providers: providers, tools: tools, memories: memories, bus: bus, opts: opts, now: time.Now,
 		sessions: sessionLocks{held: map[string]*sessionLock{}}, busy: map[int64]int{}}
 }
 
 // Breakers reports the circuit breakers of the providers used so far.
 func (s *Service) Breakers() []BreakerState { return s.providers.Breakers() }
-
-// sessionLocks serialises the chats of one session within this process.
-type sessionLocks struct {
-	mu   sync.Mutex
-	held map[string]*sessionLock
-}
-
-type sessionLock struct {
-	token chan struct{} // holds one token; taking it is holding the lock
-	users int           // chats holding or waiting; the entry goes at zero
-}
-
-// lock waits up to wait for the session, and returns its release.
-func (l *sessionLocks) lock(ctx context.Context, id string, wait time.Duration) (func(), error) {
-	l.mu.Lock()
-	s, ok := l.held[id]
-	if !ok {
-		s = &sessionLock{token: make(chan struct{}, 1)}
-		s.token <- struct{}{}
-		l.held[id] = s
-	}
-	s.users++
-	l.mu.Unlock()
-	leave := func() {
-		l.mu.Lock()
-		if s.users--; s.users == 0 {
-			delete(l.held, id)
-		}
-		l.mu.Unlock()
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-s.token:
-		return func() { s.token <- struct{}{}; leave() }, nil
-	case <-timer.C:
-		leave()
-		return nil, gathering.Errorf(gathering.ECONFLICT, "Another chat of this session is still running; try again when it ends.")
-	case <-ctx.Done():
-		leave()
-		return nil, context.Cause(ctx)
-	}
-}
