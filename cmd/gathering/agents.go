@@ -38,7 +38,7 @@ func newAgents(ctx context.Context, cfg *config.Config, db store.Store, tools *t
 		return nil, nil, nil, err
 	}
 	recaller := memory.AgentRecaller{Store: db, Embedder: emb}
-	return agent.NewService(db, providers, tools, recaller, bus, agent.Options{Instance: bus.Instance()}), seal, emb, nil
+	return agent.NewService(db, providers, tools, recaller, bus, agent.Options{Instance: bus.Instance(), MaxRounds: cfg.AgentMaxRounds}), seal, emb, nil
 }
 
 // newProviders seeds the catalog and builds the provider clients, with

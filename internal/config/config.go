@@ -79,6 +79,7 @@ type Config struct {
 	ShellPrograms      []string      // programs shell.run may run; empty: no shell skill
 	MCPServers         string        // JSON list of MCP servers
 	EncryptionKey      string        // base64 key sealing provider credentials; empty: derived from SecretKey
+	AgentMaxRounds     int           // model calls one chat turn may make
 	Embedder           string        // "local" or "provider:<provider>:<model>:<dimension>" (see ParseEmbedder)
 
 	// Sources tells, per setting (keyed by its canonical variable), where

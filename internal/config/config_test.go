@@ -198,7 +198,7 @@ func TestToolSettings(t *testing.T) {
 	env := map[string]string{
 		"GATHERING_OUTBOUND_ALLOWLIST": "http://10.0.0.1/", "GATHERING_TOOL_CONFIRM_TIMEOUT": "10ms",
 		"GATHERING_TOOL_CONCURRENCY": "0", "GATHERING_SHELL_PROGRAMS": "/bin/sh",
-		"GATHERING_MCP_SERVERS": `[{"name":"x"}]`, "GATHERING_ENCRYPTION_KEY": "c2hvcnQ=",
+		"GATHERING_MCP_SERVERS": `[{"name":"x"}]`, "GATHERING_ENCRYPTION_KEY": "c2hvcnQ=", "GATHERING_AGENT_MAX_ROUNDS": "0",
 	}
 	_, err = load(t, env)
 	for name := range env {

@@ -205,6 +205,9 @@ func (c *Config) validateEvents() Problems {
 	if _, err := ParseEmbedder(c.Embedder); err != nil {
 		p = append(p, "GATHERING_EMBEDDER: "+err.Error())
 	}
+	if c.AgentMaxRounds < 1 || c.AgentMaxRounds > 100 {
+		p = append(p, fmt.Sprintf("GATHERING_AGENT_MAX_ROUNDS: %d is not between 1 and 100", c.AgentMaxRounds))
+	}
 	if c.ToolConfirmTimeout < time.Second || c.ToolConfirmTimeout > 7*24*time.Hour {
 		p = append(p, "GATHERING_TOOL_CONFIRM_TIMEOUT: must be between 1s and 168h")
 	}
