@@ -24,7 +24,10 @@ import (
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // setupTimeout bounds each administrative step (connect, create, drop).
-const setupTimeout = 10 * time.Second
+// CREATE and DROP DATABASE wait for the server's file work and for other
+// sessions, which takes seconds when parallel tests load a 2-core machine;
+// the bound only catches a server that is stuck.
+const setupTimeout = 60 * time.Second
 
 // URL creates a fresh schema t_<random hex> and returns the server URL with
 // search_path set to it, so everything the test creates lands there. The
