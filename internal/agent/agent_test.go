@@ -363,3 +363,21 @@ func TestSessionSerialisedAcrossInstances(t *testing.T) {
 		t.Fatalf("instance b after a's turn: %+v, %v", res, err)
 	}
 }
+
+// TestTurnTimeout: a turn that outlasts its limit fails with ETIMEOUT and
+// the user's message is kept.
+func TestTurnTimeout(t *testing.T) {
+	w := newWorld(t, agent.Options{TurnTimeout: 300 * time.Millisecond})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	fake.Push(openaitest.Reply{Content: "too late", Stall: 3 * time.Second})
+	start := time.Now()
+	res, err := w.svc.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "Hurry."})
+	if gathering.ErrorCode(err) != gathering.ETIMEOUT || time.Since(start) > 2*time.Second {
+		t.Fatalf("after %s: %v", time.Since(start), err)
+	}
+	msgs, _, err := w.st.MessageList(t.Context(), w.agentID, res.SessionID, store.Page{})
+	if err != nil || len(msgs) != 1 || msgs[0].Content != "Hurry." {
+		t.Fatalf("kept: %+v, %v", msgs, err)
+	}
+}

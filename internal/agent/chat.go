@@ -85,8 +85,12 @@ type turn struct {
 
 // Chat runs one turn: it loads the agent, waits for the session, builds
 // the context, calls the model (and the tools it asks for, up to
-// MaxRounds model calls), records usage and persists the new messages.
+// MaxRounds model calls), records usage and persists the new messages, all
+// within TurnTimeout.
 func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, s.opts.TurnTimeout,
+		gathering.Errorf(gathering.ETIMEOUT, "The turn did not finish within %s.", s.opts.TurnTimeout))
+	defer cancel()
 	start := s.now()
 	t, err := s.prepare(ctx, req)
 	if err != nil {
@@ -105,7 +109,9 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 	if err := t.emit(Frame{Type: "start", SessionID: t.result.SessionID}); err != nil {
 		return ChatResult{}, err
 	}
-	err = s.loop(ctx, t)
+	if err = s.loop(ctx, t); err != nil && ctx.Err() != nil {
+		err = context.Cause(ctx) // the turn's limit or the caller leaving, not what it caused
+	}
 	t.result.DurationMS = s.now().Sub(start).Milliseconds()
 	if perr := s.persist(ctx, t); err == nil {
 		err = perr

@@ -51,6 +51,9 @@ type Options struct {
 	// SessionLease is how long a session lease lasts without renewal
 	// (default 2 minutes); a turn renews it every third of that.
 	SessionLease time.Duration
+	// TurnTimeout bounds a whole turn, model and tool calls included
+	// (default 10 minutes).
+	TurnTimeout time.Duration
 }
 
 // The defaults of Options.
@@ -59,6 +62,7 @@ const (
 	DefaultSessionWait  = 30 * time.Second
 	DefaultRecallLimit  = 5
 	DefaultSessionLease = 2 * time.Minute
+	DefaultTurnTimeout  = 10 * time.Minute
 )
 
 // Service runs chat turns. It is safe for concurrent use.
@@ -90,12 +94,18 @@ func NewService(st Store, providers *Providers, tools *tool.Executor, memories R
 	if opts.SessionLease <= 0 {
 		opts.SessionLease = DefaultSessionLease
 	}
+	if opts.TurnTimeout <= 0 {
+		opts.TurnTimeout = DefaultTurnTimeout
+	}
 	if opts.Instance == "" {
 		opts.Instance = event.NewID(time.Now())
 	}
 	return &Service{st: st, providers: providers, tools: tools, memories: memories, bus: bus, opts: opts, now: time.Now,
 		sessions: sessionLocks{held: map[string]*sessionLock{}}, busy: map[int64]int{}}
 }
+
+// TurnTimeout is the longest a turn may take.
+func (s *Service) TurnTimeout() time.Duration { return s.opts.TurnTimeout }
 
 // Breakers reports the circuit breakers of the providers used so far.
 func (s *Service) Breakers() []BreakerState { return s.providers.Breakers() }

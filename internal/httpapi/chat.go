@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gathering/gathering/internal/agent"
 )
@@ -31,6 +32,9 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) error {
 	}
 	req := agent.ChatRequest{AgentID: id, UserID: principalID(r), Message: body.Message, SessionID: body.SessionID,
 		IncludeMemories: body.IncludeMemories, AllowTools: body.AllowTools}
+	// A turn may outlast the server's write timeout: its answer gets the
+	// turn's own limit, and a margin.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(a.agents.TurnTimeout() + writeMargin))
 	if !wantsEventStream(r) {
 		res, err := a.agents.Chat(r.Context(), req)
 		if err != nil {
