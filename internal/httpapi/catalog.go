@@ -57,6 +57,15 @@ func (a *API) providerResponse(r *http.Request, p store.Provider) (ProviderRespo
 	return out, nil
 }
 
+func (a *API) writeProvider(w http.ResponseWriter, r *http.Request, status int, p store.Provider) error {
+	resp, err := a.providerResponse(r, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, resp)
+	return nil
+}
+
 func (a *API) listProviders(w http.ResponseWriter, r *http.Request) error {
 	ps, err := a.store.ProviderList(r.Context())
 	if err != nil {
@@ -79,12 +88,7 @@ func (a *API) getProvider(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := a.providerResponse(r, p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return a.writeProvider(w, r, http.StatusOK, p)
 }
 
 // ProviderRequest is the body of POST /providers.
@@ -135,13 +139,8 @@ func (a *API) createProvider(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := a.providerResponse(r, p)
-	if err != nil {
-		return err
-	}
 	w.Header().Set("Location", "/providers/"+p.Name)
-	writeJSON(w, http.StatusCreated, resp)
-	return nil
+	return a.writeProvider(w, r, http.StatusCreated, p)
 }
 
 // ProviderPatch is the body of PATCH /providers/{name}; absent fields stay.
@@ -173,12 +172,7 @@ func (a *API) patchProvider(w http.ResponseWriter, r *http.Request) error {
 	if p, err = a.store.ProviderPut(r.Context(), p); err != nil {
 		return err
 	}
-	resp, err := a.providerResponse(r, p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return a.writeProvider(w, r, http.StatusOK, p)
 }
 
 func (a *API) deleteProvider(w http.ResponseWriter, r *http.Request) error {
@@ -216,12 +210,7 @@ func (a *API) putProviderKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.audit(r, gathering.AuditProviderKeySet, map[string]any{"provider": p.Name})
-	resp, err := a.providerResponse(r, p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return a.writeProvider(w, r, http.StatusOK, p)
 }
 
 func (a *API) deleteProviderKey(w http.ResponseWriter, r *http.Request) error {
