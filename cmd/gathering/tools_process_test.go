@@ -76,10 +76,10 @@ func TestProcessToolsEndToEnd(t *testing.T) {
 	}
 }
 
-// TestProcessRestartInterruptsRunningExecution kills the binary while a
-// background tool call runs; the next start records it failed, interrupted.
-func TestProcessRestartInterruptsRunningExecution(t *testing.T) {
-	t.Parallel()
+// hangingServer answers no request until the client goes away or the test
+// ends.
+func hangingServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	hang := make(chan struct{})
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -87,8 +87,15 @@ func TestProcessRestartInterruptsRunningExecution(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}))
-	defer target.Close()
-	defer close(hang)
+	t.Cleanup(func() { close(hang); target.Close() })
+	return target
+}
+
+// TestProcessRestartInterruptsRunningExecution kills the binary while a
+// background tool call runs; the next start records it failed, interrupted.
+func TestProcessRestartInterruptsRunningExecution(t *testing.T) {
+	t.Parallel()
+	target := hangingServer(t)
 	vars, password := adminVars(t)
 	vars = append(vars, "GATHERING_OUTBOUND_ALLOWLIST=127.0.0.0/8", "SECRET_KEY="+strings.Repeat("r", 40))
 	dir := t.TempDir()
@@ -115,15 +122,7 @@ func TestProcessRestartInterruptsRunningExecution(t *testing.T) {
 // request travels over the event bus to the owner, which stops the run.
 func TestProcessCancelReachesTheOwningInstance(t *testing.T) {
 	t.Parallel()
-	hang := make(chan struct{})
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	defer target.Close()
-	defer close(hang)
+	target := hangingServer(t)
 	vars, password := adminVars(t)
 	vars = append(vars, "DATABASE_URL="+pgtest.NewDatabase(t), "SECRET_KEY="+strings.Repeat("c", 40), "GATHERING_OUTBOUND_ALLOWLIST=127.0.0.0/8")
 	owner := serveProcess(t, t.TempDir(), vars...)
