@@ -25,9 +25,12 @@ import (
 // with the embedder GATHERING_EMBEDDER names, which it returns for the API.
 func newAgents(ctx context.Context, cfg *config.Config, db store.Store, tools *tool.Executor, bus *event.Bus, log *slog.Logger, getenv func(string) string) (*agent.Service, *sealer.Sealer, memory.Embedder, error) {
 	onBreaker := func(provider, from, to string) {
-		// Publish never waits for subscribers, so it is quick enough for
-		// the breaker's lock.
-		publish(context.Background(), bus, log, event.Event{Type: "provider.breaker." + strings.ReplaceAll(to, "-", "_"), Topics: []string{"provider:" + provider}, Data: mustJSON(map[string]any{"provider": provider, "from": from, "to": to})})
+		// This runs under the breaker's lock. Publishing never waits for
+		// subscribers; on PostgreSQL it sends one NOTIFY, bounded here so a
+		// slow database cannot hold the lock for long. Changes are rare.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		publish(ctx, bus, log, event.Event{Type: "provider.breaker." + strings.ReplaceAll(to, "-", "_"), Topics: []string{"provider:" + provider}, Data: mustJSON(map[string]any{"provider": provider, "from": from, "to": to})})
 	}
 	providers, seal, err := newProviders(ctx, cfg, db, log, getenv, onBreaker)
 	if err != nil {
