@@ -44,6 +44,7 @@ type Store interface {
 	ToolStore
 	AgentStore
 	MemoryStore
+	PipelineStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the

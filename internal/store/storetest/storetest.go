@@ -55,6 +55,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	exerciseTools(t, migrated)
 	exerciseAgents(t, migrated)
 	exerciseMemories(t, migrated)
+	exercisePipelines(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {
