@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +19,7 @@ import (
 	"github.com/gathering/gathering/internal/llm/openai/openaitest"
 	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/store"
-	"github.com/gathering/gathering/internal/store/sqlitestore"
+	"github.com/gathering/gathering/internal/store/storetest"
 	"github.com/gathering/gathering/internal/tool"
 )
 
@@ -40,14 +39,7 @@ type world struct {
 
 func newWorld(t testing.TB, opts agent.Options) *world {
 	t.Helper()
-	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "a.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.SQLite(t)
 	if _, err := catalog.Seed(context.Background(), st, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -2,26 +2,18 @@ package catalog_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gathering/gathering/internal/catalog"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
-	"github.com/gathering/gathering/internal/store/sqlitestore"
+	"github.com/gathering/gathering/internal/store/storetest"
 )
 
 func TestSeedAddsWhatIsMissingOnly(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlitestore.Open(ctx, sqlitestore.Config{Path: filepath.Join(t.TempDir(), "c.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.SQLite(t)
 	want := len(catalog.Providers) + len(catalog.Models) + len(catalog.Personas)
 	if n, err := catalog.Seed(ctx, st, time.Now()); err != nil || n != want {
 		t.Fatalf("first seed added %d, %v; want %d", n, err, want)

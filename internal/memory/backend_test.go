@@ -2,13 +2,10 @@ package memory
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/gathering/gathering/internal/store"
-	"github.com/gathering/gathering/internal/store/pgstore"
-	"github.com/gathering/gathering/internal/store/pgtest"
-	"github.com/gathering/gathering/internal/store/sqlitestore"
+	"github.com/gathering/gathering/internal/store/storetest"
 )
 
 // backend opens a fresh, migrated store of one kind.
@@ -20,34 +17,11 @@ type backend struct {
 // backends are the storage backends every store-backed test runs on.
 var backends = []backend{{"sqlite", sqliteStore}, {"postgres", postgresStore}}
 
-// sqliteStore opens a migrated SQLite store in a temporary directory.
-func sqliteStore(t testing.TB) store.Store {
-	t.Helper()
-	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "m.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return migrated(t, st)
-}
-
-// postgresStore opens a migrated PostgreSQL store in a fresh schema.
-func postgresStore(t testing.TB) store.Store {
-	t.Helper()
-	st, err := pgstore.Open(context.Background(), pgstore.Config{URL: pgtest.URL(t), MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return migrated(t, st)
-}
-
-func migrated(t testing.TB, st store.Store) store.Store {
-	t.Helper()
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+// sqliteStore and postgresStore open migrated stores of each backend.
+var (
+	sqliteStore   = storetest.SQLite
+	postgresStore = storetest.Postgres
+)
 
 // eachBackend runs fn as a parallel subtest on every backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, st store.Store)) {

@@ -3,7 +3,6 @@ package tool_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -12,40 +11,15 @@ import (
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
-	"github.com/gathering/gathering/internal/store/pgstore"
-	"github.com/gathering/gathering/internal/store/pgtest"
-	"github.com/gathering/gathering/internal/store/sqlitestore"
+	"github.com/gathering/gathering/internal/store/storetest"
 	"github.com/gathering/gathering/internal/tool"
 )
 
-// sqliteStore opens a migrated SQLite store in a temporary directory.
-func sqliteStore(t testing.TB) store.Store {
-	t.Helper()
-	st, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: filepath.Join(t.TempDir(), "g.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return migrated(t, st)
-}
-
-// postgresStore opens a migrated PostgreSQL store in a fresh schema.
-func postgresStore(t testing.TB) store.Store {
-	t.Helper()
-	st, err := pgstore.Open(context.Background(), pgstore.Config{URL: pgtest.URL(t), MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return migrated(t, st)
-}
-
-func migrated(t testing.TB, st store.Store) store.Store {
-	t.Helper()
-	t.Cleanup(func() { _ = st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+// sqliteStore and postgresStore open migrated stores of each backend.
+var (
+	sqliteStore   = storetest.SQLite
+	postgresStore = storetest.Postgres
+)
 
 // runs counts the runs of the test tools and remembers how they ended.
 type runs struct {
