@@ -25,7 +25,7 @@ func runWithInput(t *testing.T, vars map[string]string, input string, args ...st
 
 func TestHelpOnEveryCommand(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"}, {"config", "-h"}, {"version", "--help"}, {"memory", "--help"}, {"memory", "reembed", "--help"}, {"--help"}} {
+	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"migrate", "up", "--help"}, {"config", "-h"}, {"version", "--help"}, {"memory", "--help"}, {"memory", "reembed", "--help"}, {"pipeline", "--help"}, {"pipeline", "apply", "--help"}, {"pipeline", "export", "--help"}, {"--help"}} {
 		code, stdout, stderr := runCommand(t, nil, args...)
 		if code != exitOK || len(stdout+stderr) < 80 {
 			t.Errorf("%v: code %d, output %q", args, code, stdout+stderr)

@@ -78,14 +78,11 @@ func reembed(ctx context.Context, cfg *config.Config, f store.MemoryFilter, e en
 	if err := cfg.ResolveSecret(); err != nil {
 		return 0, "", err
 	}
-	db, err := openStore(ctx, cfg)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return 0, "", err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return 0, "", fmt.Errorf("migrate: %w", err)
-	}
 	providers, _, err := newProviders(ctx, cfg, db, slog.New(slog.DiscardHandler), e.getenv, nil)
 	if err != nil {
 		return 0, "", err

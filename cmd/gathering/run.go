@@ -46,6 +46,7 @@ Usage:
   gathering config [flags]          print the effective configuration (secrets masked)
   gathering user ACTION [flags]     create, list, set-role, deactivate, reset-password
   gathering memory reembed [flags]  re-embed memories with the configured embedder
+  gathering pipeline apply|export   apply a pipeline from a JSON or YAML file, or export one
   gathering version                 print the version, commit and Go version
 
 Run "gathering COMMAND --help" for the flags of a command. Every flag has an
@@ -59,12 +60,13 @@ func run(ctx context.Context, args []string, e env) int {
 		return exitUsage
 	}
 	commands := map[string]func(context.Context, []string, env) int{
-		"serve":   serve,
-		"migrate": migrate,
-		"config":  showConfig,
-		"version": version,
-		"user":    user,
-		"memory":  memoryCommand,
+		"serve":    serve,
+		"migrate":  migrate,
+		"config":   showConfig,
+		"version":  version,
+		"user":     user,
+		"memory":   memoryCommand,
+		"pipeline": pipelineCommand,
 	}
 	cmd, ok := commands[args[0]]
 	switch {

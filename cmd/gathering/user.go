@@ -81,13 +81,9 @@ func (u *userCommand) open(ctx context.Context, cfg *config.Config) error {
 	if err := cfg.ResolveSecret(); err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return fmt.Errorf("migrate: %w", err)
 	}
 	svc, err := newAuthService(cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {

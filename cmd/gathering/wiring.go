@@ -125,3 +125,16 @@ func trustedProxies(cfg *config.Config) []netip.Prefix {
 	}
 	return out
 }
+
+// openMigrated opens the database and applies pending migrations.
+func openMigrated(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, nil
+}
