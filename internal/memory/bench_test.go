@@ -12,9 +12,9 @@ import (
 )
 
 // BenchmarkRecall measures one recall (embed the query, scan and rank every
-// entry of one agent, touch the results) over 10,000 and 100,000 stored
-// memories of 384 dimensions, on each backend. The store is filled before
-// the timer starts, 1,000 entries per MemoryCreate.
+// entry of one agent, read and touch the results) over 10,000 and 100,000
+// stored memories of 384 dimensions, on each backend. The store is filled
+// before the timer starts, 1,000 entries per MemoryCreate.
 func BenchmarkRecall(b *testing.B) {
 	for _, be := range backends {
 		for _, n := range []int{10_000, 100_000} {
@@ -69,19 +69,19 @@ func BenchmarkLocalEmbed(b *testing.B) {
 }
 
 // BenchmarkRank measures the ranking alone (cosine and bounded heap, no
-// store) over 100,000 vectors of 384 dimensions, to tell it apart from the
-// scan in BenchmarkRecall.
+// store) over 100,000 vectors of 384 dimensions, as MemoryScanVectors hands
+// them to Recall, to tell it apart from the scan in BenchmarkRecall.
 func BenchmarkRank(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 7))
-	ms := make([]store.Memory, 100_000)
-	for i := range ms {
-		ms[i] = store.Memory{ID: int64(i + 1), Vector: randomUnit(r, DefaultDimension)}
+	vs := make([]store.MemoryVector, 100_000)
+	for i := range vs {
+		vs[i] = store.MemoryVector{ID: int64(i + 1), Vector: randomUnit(r, DefaultDimension)}
 	}
 	q := Query{Limit: 10, Now: time.Now()}
 	for b.Loop() {
-		rk := newRanker(q, ms[0].Vector)
-		for _, m := range ms {
-			if err := rk.consider(m); err != nil {
+		rk := newRanker(q, vs[0].Vector)
+		for _, v := range vs {
+			if err := rk.consider(v); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
 	"slices"
@@ -36,18 +37,18 @@ func (r *ranker) empty() bool {
 	return !slices.ContainsFunc(r.query, func(x float32) bool { return x != 0 })
 }
 
-// consider ranks one scanned entry.
-func (r *ranker) consider(m store.Memory) error {
+// consider ranks one scanned entry. A kept result's Memory holds
+// only its ID: Recall loads the winners' entries afterwards.
+func (r *ranker) consider(v store.MemoryVector) error {
 	r.seen++
-	if len(m.Vector) != len(r.query) {
-		return fmt.Errorf("memory %d has a vector of %d dimensions, its embedder makes %d", m.ID, len(m.Vector), len(r.query))
+	if len(v.Vector) != len(r.query) {
+		return fmt.Errorf("memory %d has a vector of %d dimensions, its embedder makes %d", v.ID, len(v.Vector), len(r.query))
 	}
-	sim := cosine(r.query, m.Vector)
+	sim := cosine(r.query, v.Vector)
 	if sim < r.threshold {
 		return nil
 	}
-	m.Vector = nil
-	res := Result{Memory: m, Similarity: sim, Score: r.score(sim, m)}
+	res := Result{Memory: store.Memory{ID: v.ID}, Similarity: sim, Score: r.score(sim, v)}
 	switch {
 	case len(r.top) < r.limit:
 		heap.Push(&r.top, res)
@@ -59,10 +60,10 @@ func (r *ranker) consider(m store.Memory) error {
 }
 
 // score blends similarity, recency and importance.
-func (r *ranker) score(sim float64, m store.Memory) float64 {
-	importance := max(0, min(1, m.Importance))
+func (r *ranker) score(sim float64, v store.MemoryVector) float64 {
+	importance := max(0, min(1, v.Importance))
 	return sim*(1-r.recencyWeight-r.importanceWeight) +
-		r.recencyWeight*recency(m, r.now) + r.importanceWeight*importance
+		r.recencyWeight*recencyAt(cmp.Or(v.LastAccessedAt, v.CreatedAt), r.now) + r.importanceWeight*importance
 }
 
 // results returns the kept results, best first.

@@ -38,11 +38,11 @@ func TestRankerKeepsTheBest(t *testing.T) {
 		for id := range int64(1000) {
 			m := store.Memory{ID: id + 1, Vector: distinct[r.IntN(len(distinct))], Importance: float64(r.IntN(3)) / 2,
 				CreatedAt: now.Add(-time.Duration(r.IntN(3)) * HalfLife)}
-			if err := rk.consider(m); err != nil {
+			if err := rk.consider(vectorOf(m)); err != nil {
 				t.Fatal(err)
 			}
 			sim := cosine(q, m.Vector)
-			all = append(all, Result{Memory: store.Memory{ID: m.ID}, Score: rk.score(sim, m)})
+			all = append(all, Result{Memory: store.Memory{ID: m.ID}, Score: rk.score(sim, vectorOf(m))})
 		}
 		slices.SortFunc(all, func(a, b Result) int {
 			if a.Score != b.Score {
@@ -65,7 +65,7 @@ func TestRankerKeepsTheBest(t *testing.T) {
 func TestRankerRefusesAWrongDimension(t *testing.T) {
 	t.Parallel()
 	rk := newRanker(Query{Limit: 1}, []float32{1, 0})
-	if err := rk.consider(store.Memory{ID: 3, Vector: []float32{1, 0, 0}}); err == nil {
+	if err := rk.consider(store.MemoryVector{ID: 3, Vector: []float32{1, 0, 0}}); err == nil {
 		t.Fatal("a vector of another dimension is ranked")
 	}
 }
@@ -84,7 +84,7 @@ func TestRecency(t *testing.T) {
 		{now.Add(time.Hour), time.Time{}, 1},              // clock skew: never above 1
 		{time.Time{}, time.Time{}, 0},
 	} {
-		if got := recency(store.Memory{CreatedAt: c.created, LastAccessedAt: c.accessed}, now); math.Abs(got-c.want) > 1e-12 {
+		if got := recencyAt(cmp.Or(c.accessed, c.created), now); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("created %v accessed %v: %v, want %v", c.created, c.accessed, got, c.want)
 		}
 	}
@@ -112,8 +112,13 @@ func TestRankerImportanceClamped(t *testing.T) {
 	t.Parallel()
 	rk := newRanker(Query{Limit: 1, ImportanceWeight: 1}, []float32{1})
 	for _, c := range []struct{ importance, want float64 }{{-2, 0}, {0.25, 0.25}, {7, 1}} {
-		if got := rk.score(0.5, store.Memory{Importance: c.importance}); got != c.want {
+		if got := rk.score(0.5, store.MemoryVector{Importance: c.importance}); got != c.want {
 			t.Errorf("importance %v: score %v, want %v", c.importance, got, c.want)
 		}
 	}
+}
+
+// vectorOf is what MemoryScanVectors reads of m.
+func vectorOf(m store.Memory) store.MemoryVector {
+	return store.MemoryVector{ID: m.ID, Vector: m.Vector, Importance: m.Importance, CreatedAt: m.CreatedAt, LastAccessedAt: m.LastAccessedAt}
 }

@@ -61,7 +61,9 @@ type Result struct {
 // Recall ranks the entries of q.Filter made by emb against q.Text by exact
 // cosine similarity, keeps the q.Limit best by score (ties by id), records
 // that they were accessed, and returns them best first. A query with
-// nothing to embed finds nothing.
+// nothing to embed finds nothing. The ranking reads only each entry's
+// ranking inputs (MemoryScanVectors); the best are then read whole
+// (MemoryGetMany), and one deleted in between is left out.
 //
 // Entries made by other embedders are never compared. When the filter
 // holds entries but none of emb's, Recall fails with ECONFLICT naming the
@@ -81,13 +83,42 @@ func Recall(ctx context.Context, st Store, emb Embedder, q Query) ([]Result, err
 	}
 	f := q.Filter
 	f.Embedder = emb.Name()
-	if err := st.MemoryScan(ctx, f, r.consider); err != nil {
+	if err := st.MemoryScanVectors(ctx, f, r.consider); err != nil {
 		return nil, fmt.Errorf("recall: %w", err)
 	}
 	if r.seen == 0 {
 		return nil, refuseOthers(ctx, st, q.Filter, emb.Name())
 	}
-	return touched(ctx, st, r.results(), r.now)
+	rs, err := loaded(ctx, st, r.results())
+	if err != nil {
+		return nil, err
+	}
+	return touched(ctx, st, rs, r.now)
+}
+
+// loaded fills in the Memory of each ranked result (which holds only its
+// ID) with its entry, without the vector, in one read, keeping the order
+// and scores; a result whose entry no longer exists is left out.
+func loaded(ctx context.Context, st Store, rs []Result) ([]Result, error) {
+	if len(rs) == 0 {
+		return rs, nil
+	}
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.Memory.ID
+	}
+	ms, err := st.MemoryGetMany(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("recall: %w", err)
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		if len(ms) > 0 && ms[0].ID == r.Memory.ID { // ms is in the order of ids, with gaps
+			r.Memory, ms = ms[0], ms[1:]
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // check validates the query and fills in its defaults.
@@ -163,10 +194,9 @@ func touched(ctx context.Context, st Store, rs []Result, now time.Time) ([]Resul
 	return rs, nil
 }
 
-// recency is 1 for an entry accessed (or created) at now, halving every
-// HalfLife before.
-func recency(m store.Memory, now time.Time) float64 {
-	at := cmp.Or(m.LastAccessedAt, m.CreatedAt)
+// recencyAt is the recency of an entry last accessed (or created) at at:
+// 1 at now, halving every HalfLife before.
+func recencyAt(at, now time.Time) float64 {
 	age := max(now.Sub(at), 0)
 	return math.Exp2(-float64(age) / float64(HalfLife))
 }

@@ -11,13 +11,15 @@ import (
 	"github.com/gathering/gathering/internal/store"
 )
 
-// Store is the part of store.MemoryStore this package uses: Recall scans,
-// counts and touches; Remember creates; Reembed scans, gets and sets
-// vectors. Every store.Store is one.
+// Store is the part of store.MemoryStore this package uses: Recall scans
+// vectors, gets the best entries, counts and touches; Remember creates;
+// Reembed scans, gets and sets vectors. Every store.Store is one.
 type Store interface {
 	MemoryCreate(ctx context.Context, ms []store.Memory) ([]store.Memory, error)
 	MemoryGet(ctx context.Context, id int64) (store.Memory, error)
+	MemoryGetMany(ctx context.Context, ids []int64) ([]store.Memory, error)
 	MemoryScan(ctx context.Context, f store.MemoryFilter, fn func(store.Memory) error) error
+	MemoryScanVectors(ctx context.Context, f store.MemoryFilter, fn func(store.MemoryVector) error) error
 	MemoryTouch(ctx context.Context, ids []int64, at time.Time) error
 	MemorySetVector(ctx context.Context, id int64, embedder string, vector []float32) error
 	MemoryStats(ctx context.Context, f store.MemoryFilter) (store.MemoryStats, error)

@@ -35,6 +35,16 @@ type MemoryStore interface {
 	// may call the store; an entry created during the scan may be seen
 	// when its id is above the last one read.
 	MemoryScan(ctx context.Context, f MemoryFilter, fn func(Memory) error) error
+	// MemoryScanVectors is MemoryScan reading only what ranking needs: id,
+	// vector, importance, created and last-accessed times. It calls fn for
+	// every entry that matches, in id order, in bounded batches, with no
+	// transaction or open result set held while fn runs; an error from fn
+	// stops the scan and is returned as is.
+	MemoryScanVectors(ctx context.Context, f MemoryFilter, fn func(MemoryVector) error) error
+	// MemoryGetMany returns the entries with these ids, without vectors, in
+	// the order of ids; ids that do not exist are left out, and an id listed
+	// twice is returned twice. No ids is not an error. It reads in one query.
+	MemoryGetMany(ctx context.Context, ids []int64) ([]Memory, error)
 	// MemoryTouch records that entries were recalled: access count + 1,
 	// last accessed at at, in one statement. Ids that do not exist are
 	// skipped; no ids is not an error.
@@ -105,6 +115,17 @@ type Memory struct {
 	// LastAccessedAt is when it was last recalled; zero if never.
 	LastAccessedAt time.Time
 	AccessCount    int
+}
+
+// MemoryVector is what ranking reads of an entry (MemoryScanVectors): its
+// id, vector and the fields a score blends in, and nothing else.
+type MemoryVector struct {
+	ID         int64
+	Vector     []float32 // as Memory.Vector
+	Importance float64
+	CreatedAt  time.Time
+	// LastAccessedAt is when it was last recalled; zero if never.
+	LastAccessedAt time.Time
 }
 
 // MemoryFilter selects memories; zero fields match everything.

@@ -19,8 +19,24 @@ import (
 const memoryColumns = `id, scope, agent_id, type, content, title, source, category, document_id, chunk_index,
 	importance, tags, metadata, embedder, created_at, last_accessed_at, access_count`
 
-// memoryScanBatch is how many entries MemoryScan reads at a time.
+// memoryVectorColumns are the columns scanMemoryVector reads, in order:
+// what ranking needs.
+const memoryVectorColumns = `id, vector, importance, created_at, last_accessed_at`
+
+// memoryScanBatch is how many entries MemoryScan and MemoryScanVectors read
+// at a time.
 const memoryScanBatch = 500
+
+// vectorInto scans a stored vector (store.EncodeVector) into *v. As a
+// pgtype.BytesScanner it is handed the column's bytes in pgx's own buffer
+// and decodes them there, without the copy a []byte destination makes.
+type vectorInto struct{ v *[]float32 }
+
+// ScanBytes implements pgtype.BytesScanner.
+func (d vectorInto) ScanBytes(b []byte) (err error) {
+	*d.v, err = store.DecodeVector(b)
+	return err
+}
 
 // scanMemory reads one memories row, with its vector when the row has the
 // vector column last.
@@ -31,21 +47,30 @@ func scanMemory(row pgx.Row, withVector bool) (store.Memory, error) {
 	var metadata *string
 	var created time.Time
 	var accessed *time.Time
-	var vector []byte
 	dest := []any{&m.ID, &m.Scope, &agent, &m.Type, &m.Content, &m.Title, &m.Source, &m.Category, &m.DocumentID,
 		&m.ChunkIndex, &m.Importance, &tags, &metadata, &m.Embedder, &created, &accessed, &m.AccessCount}
 	if withVector {
-		dest = append(dest, &vector)
+		dest = append(dest, vectorInto{&m.Vector})
 	}
 	if err := row.Scan(dest...); err != nil {
 		return m, err
 	}
 	m.AgentID, m.Metadata, m.CreatedAt, m.LastAccessedAt = idOf(agent), rawJSON(metadata), created.UTC(), utc(accessed)
 	var err error
-	if m.Tags, err = decodeTags(tags); err == nil {
-		m.Vector, err = store.DecodeVector(vector)
-	}
+	m.Tags, err = decodeTags(tags)
 	return m, err
+}
+
+// scanMemoryVector reads one row of memoryVectorColumns.
+func scanMemoryVector(row pgx.CollectableRow) (store.MemoryVector, error) {
+	var v store.MemoryVector
+	var created time.Time
+	var accessed *time.Time
+	if err := row.Scan(&v.ID, vectorInto{&v.Vector}, &v.Importance, &created, &accessed); err != nil {
+		return v, err
+	}
+	v.CreatedAt, v.LastAccessedAt = created.UTC(), utc(accessed)
+	return v, nil
 }
 
 // encodeTags is the stored form of tags: a JSON array, [] when none.
@@ -183,21 +208,37 @@ func (s *Store) MemoryList(ctx context.Context, f store.MemoryFilter, p store.Pa
 // connection or transaction is held while fn runs and fn may use the store.
 // Entries created during the scan with a higher id may be seen.
 func (s *Store) MemoryScan(ctx context.Context, f store.MemoryFilter, fn func(store.Memory) error) error {
+	return scanBatches(func(after int64) ([]store.Memory, error) { return s.memoryBatch(ctx, f, after) },
+		func(m store.Memory) int64 { return m.ID }, fn)
+}
+
+// MemoryScanVectors is MemoryScan reading only memoryVectorColumns, batch
+// by batch alike.
+func (s *Store) MemoryScanVectors(ctx context.Context, f store.MemoryFilter, fn func(store.MemoryVector) error) error {
+	return scanBatches(func(after int64) ([]store.MemoryVector, error) { return s.vectorBatch(ctx, f, after) },
+		func(v store.MemoryVector) int64 { return v.ID }, fn)
+}
+
+// scanBatches calls fn for every item of the batches read returns: read
+// gets the id of the last item of the batch before (0 at first) and returns
+// at most memoryScanBatch items by id, read whole with their rows closed.
+// It stops after a short batch, or at the first error of read or fn.
+func scanBatches[T any](read func(after int64) ([]T, error), id func(T) int64, fn func(T) error) error {
 	var after int64
 	for {
-		batch, err := s.memoryBatch(ctx, f, after)
+		batch, err := read(after)
 		if err != nil {
 			return translate(err, "scan memories")
 		}
-		for _, m := range batch {
-			if err := fn(m); err != nil {
+		for _, x := range batch {
+			if err := fn(x); err != nil {
 				return err
 			}
 		}
 		if len(batch) < memoryScanBatch {
 			return nil
 		}
-		after = batch[len(batch)-1].ID
+		after = id(batch[len(batch)-1])
 	}
 }
 
@@ -213,6 +254,53 @@ func (s *Store) memoryBatch(ctx context.Context, f store.MemoryFilter, after int
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Memory, error) { return scanMemory(row, true) })
+}
+
+// vectorBatch reads the next batch of MemoryScanVectors: the ranking
+// inputs of the entries that match f with an id above after, by id.
+func (s *Store) vectorBatch(ctx context.Context, f store.MemoryFilter, after int64) ([]store.MemoryVector, error) {
+	where, args := memoryWhere(f)
+	args = append(args, after, memoryScanBatch)
+	// sqlcheck: fixed conditions and placeholder numbers only
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+memoryVectorColumns+` FROM memories%s
+		 AND id > $%d ORDER BY id LIMIT $%d`, where, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanMemoryVector)
+}
+
+// MemoryGetMany returns the entries with these ids, without vectors, in
+// the order of ids, read in one query; missing ids are left out.
+func (s *Store) MemoryGetMany(ctx context.Context, ids []int64) ([]store.Memory, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+memoryColumns+` FROM memories WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, translate(err, "get %d memories", len(ids))
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Memory, error) { return scanMemory(row, false) })
+	if err != nil {
+		return nil, translate(err, "get %d memories", len(ids))
+	}
+	return inIDOrder(ids, found), nil
+}
+
+// inIDOrder returns the entries of found in the order of ids, an entry as
+// many times as its id is listed; ids not found are left out.
+func inIDOrder(ids []int64, found []store.Memory) []store.Memory {
+	byID := make(map[int64]store.Memory, len(found))
+	for _, m := range found {
+		byID[m.ID] = m
+	}
+	out := make([]store.Memory, 0, len(found))
+	for _, id := range ids {
+		if m, ok := byID[id]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // memoryWhere builds the WHERE clause of f from fixed conditions, one per

@@ -29,6 +29,9 @@ func exerciseMemories(t *testing.T, migrated func(t *testing.T) store.Store) {
 		{"MemoryScan", testMemoryScan},
 		{"MemoryScanBatches", testMemoryScanBatches},
 		{"MemoryScanStops", testMemoryScanStops},
+		{"MemoryScanVectors", testMemoryScanVectors},
+		{"MemoryScanVectorsBatches", testMemoryScanVectorsBatches},
+		{"MemoryGetMany", testMemoryGetMany},
 		{"MemoryTouch", testMemoryTouch},
 		{"MemorySetVector", testMemorySetVector},
 		{"MemoryStats", testMemoryStats},
@@ -146,8 +149,11 @@ func bitVector(n int) []float32 {
 	return v
 }
 
-func testMemoryRoundTrip(t *testing.T, s store.Store) {
-	full := store.Memory{
+// fullMemory is an entry with every field set, to values that are easy to
+// get wrong: text to escape, tags with an empty one, JSON as written, a
+// bitVector, times with milliseconds.
+func fullMemory() store.Memory {
+	return store.Memory{
 		Scope: store.ScopeAgent, AgentID: 42, Type: store.MemoryEpisode, Content: "Ada prefers tea — not coffee.\n",
 		Title: "Morning", Source: "chat:7", Category: "habits", DocumentID: "doc-1", ChunkIndex: 3,
 		Importance: 0.123456789012345, Tags: []string{"drinks", "é", ""},
@@ -155,6 +161,10 @@ func testMemoryRoundTrip(t *testing.T, s store.Store) {
 		Vector: bitVector(384), CreatedAt: minutes(1).Add(123 * time.Millisecond),
 		LastAccessedAt: minutes(2).Add(456 * time.Millisecond), AccessCount: 7,
 	}
+}
+
+func testMemoryRoundTrip(t *testing.T, s store.Store) {
+	full := fullMemory()
 	bare := store.Memory{Scope: store.ScopeKnowledge, Type: store.MemoryKnowledge, CreatedAt: minutes(3)}
 	created := createMemories(t, s, full, bare)
 	wantMemory(t, "every field set", s, created[0])
@@ -369,6 +379,173 @@ func testMemoryScanStops(t *testing.T, s store.Store) {
 	})
 	if err != nil {
 		t.Errorf("MemoryScan matching nothing: %v", err)
+	}
+}
+
+// vectorOf is what MemoryScanVectors reads of m.
+func vectorOf(m store.Memory) store.MemoryVector {
+	return store.MemoryVector{ID: m.ID, Vector: m.Vector, Importance: m.Importance, CreatedAt: m.CreatedAt,
+		LastAccessedAt: m.LastAccessedAt}
+}
+
+// sameVector reports whether a and b are equal, their vectors bit for bit.
+func sameVector(a, b store.MemoryVector) bool {
+	asMemory := func(v store.MemoryVector) store.Memory {
+		return store.Memory{ID: v.ID, Vector: v.Vector, Importance: v.Importance, CreatedAt: v.CreatedAt,
+			LastAccessedAt: v.LastAccessedAt}
+	}
+	return sameMemory(asMemory(a), asMemory(b))
+}
+
+// vectorIDs lists the ids of ranking inputs, in order.
+func vectorIDs(vs []store.MemoryVector) []int64 {
+	ids := []int64{}
+	for _, v := range vs {
+		ids = append(ids, v.ID)
+	}
+	return ids
+}
+
+// wantScanVectors checks that MemoryScanVectors of f sees the entries of
+// the ids want, in that order, and of each exactly what MemoryScan of f
+// sees of it: id, vector bit for bit, importance and times.
+func wantScanVectors(t *testing.T, s store.Store, f store.MemoryFilter, want []int64) {
+	t.Helper()
+	var scanned []store.Memory
+	if err := s.MemoryScan(t.Context(), f, func(m store.Memory) error {
+		scanned = append(scanned, m)
+		return nil
+	}); err != nil {
+		t.Fatalf("MemoryScan(%+v): %v", f, err)
+	}
+	var got []store.MemoryVector
+	if err := s.MemoryScanVectors(t.Context(), f, func(v store.MemoryVector) error {
+		got = append(got, v)
+		return nil
+	}); err != nil {
+		t.Fatalf("MemoryScanVectors(%+v): %v", f, err)
+	}
+	if ids := vectorIDs(got); !slices.Equal(ids, want) || !slices.Equal(memoryIDs(scanned), want) {
+		t.Errorf("MemoryScanVectors(%+v) saw %d entries %v, MemoryScan %d; want %d by id: %v",
+			f, len(ids), ids[:min(len(ids), 8)], len(scanned), len(want), want[:min(len(want), 8)])
+		return
+	}
+	for i, v := range got {
+		if w := vectorOf(scanned[i]); !sameVector(v, w) {
+			t.Errorf("MemoryScanVectors(%+v) saw %+v;\nMemoryScan saw %+v", f, v, w)
+		}
+	}
+}
+
+// testMemoryScanVectors checks MemoryScanVectors against MemoryScan on
+// every filter case, some entries accessed, some never.
+func testMemoryScanVectors(t *testing.T, s store.Store) {
+	all := memoryFixture(t, s)
+	touched := []int64{all[1].ID, all[4].ID}
+	if err := s.MemoryTouch(t.Context(), touched, minutes(9).Add(7*time.Millisecond)); err != nil {
+		t.Fatalf("MemoryTouch: %v", err)
+	}
+	for _, c := range memoryFilterCases {
+		want := memoryIDs(pick(all, c.want))
+		slices.Sort(want)
+		wantScanVectors(t, s, c.filter, want)
+	}
+}
+
+// testMemoryScanVectorsBatches scans more entries than one batch holds
+// (1,200, of varied vectors, importance and times), with and without
+// filters, checks the scan against MemoryScan, and that fn may use the
+// store and stop the scan.
+func testMemoryScanVectorsBatches(t *testing.T, s store.Store) {
+	ms := make([]store.Memory, 1200)
+	for i := range ms {
+		ms[i] = memoryAt(int64(1+i%2), i%50)
+		ms[i].Vector = append(bitVector(6), float32(i), float32(i)/3)
+		ms[i].Importance = float64(i) / 7
+		ms[i].CreatedAt = ms[i].CreatedAt.Add(time.Duration(i) * time.Millisecond)
+		if i%3 == 0 {
+			ms[i].LastAccessedAt, ms[i].AccessCount = minutes(100+i), 1
+		}
+		if i >= 500 {
+			ms[i].Type = store.MemoryEpisode
+		}
+	}
+	ids := memoryIDs(createMemories(t, s, ms...))
+	var agent2, episodes1 []int64
+	for i, id := range ids {
+		if i%2 == 1 {
+			agent2 = append(agent2, id)
+		} else if i >= 500 {
+			episodes1 = append(episodes1, id)
+		}
+	}
+	wantScanVectors(t, s, store.MemoryFilter{}, ids)
+	wantScanVectors(t, s, store.MemoryFilter{Type: store.MemoryFact}, ids[:500])
+	wantScanVectors(t, s, store.MemoryFilter{AgentID: 2}, agent2)
+	wantScanVectors(t, s, store.MemoryFilter{Scope: store.ScopeAgent, AgentID: 1, Type: store.MemoryEpisode}, episodes1)
+	wantScanVectors(t, s, store.MemoryFilter{Embedder: "other-8"}, []int64{})
+
+	calls, last := 0, int64(0)
+	err := s.MemoryScanVectors(t.Context(), store.MemoryFilter{}, func(v store.MemoryVector) error {
+		if v.ID <= last {
+			t.Errorf("MemoryScanVectors saw id %d after %d, want increasing ids", v.ID, last)
+		}
+		if calls, last = calls+1, v.ID; calls%100 == 0 {
+			if got, err := s.MemoryGetMany(t.Context(), []int64{v.ID}); err != nil || len(got) != 1 {
+				return fmt.Errorf("MemoryGetMany(%d) during a scan: %d entries, %v", v.ID, len(got), err)
+			}
+			return s.MemoryTouch(t.Context(), []int64{v.ID}, minutes(9))
+		}
+		return nil
+	})
+	if err != nil || calls != len(ids) {
+		t.Fatalf("MemoryScanVectors with MemoryGetMany and MemoryTouch in fn: %d calls, %v; want %d", calls, err, len(ids))
+	}
+	stop := errors.New("enough")
+	calls = 0
+	err = s.MemoryScanVectors(t.Context(), store.MemoryFilter{}, func(store.MemoryVector) error {
+		if calls++; calls == 501 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 501 {
+		t.Errorf("MemoryScanVectors whose fn fails on the 501st entry: %d calls, %v; want 501 calls and %v", calls, err, stop)
+	}
+}
+
+// testMemoryGetMany reads entries in the order asked, every field but the
+// vector, leaving out missing and deleted ids.
+func testMemoryGetMany(t *testing.T, s store.Store) {
+	c := createMemories(t, s, fullMemory(), memoryAt(1, 1), memoryAt(0, 2), memoryAt(2, 3))
+	if err := s.MemoryDelete(t.Context(), c[1].ID); err != nil {
+		t.Fatalf("MemoryDelete: %v", err)
+	}
+	for i := range c {
+		c[i].Vector = nil
+	}
+	cases := []struct {
+		ids  []int64
+		want []store.Memory
+	}{
+		{[]int64{c[3].ID, c[0].ID, c[3].ID + 100, c[1].ID, c[2].ID}, []store.Memory{c[3], c[0], c[2]}},
+		{[]int64{c[2].ID, c[0].ID, c[2].ID}, []store.Memory{c[2], c[0], c[2]}},
+		{[]int64{c[0].ID}, []store.Memory{c[0]}},
+		{[]int64{c[1].ID, c[3].ID + 100}, nil},
+		{[]int64{}, nil},
+		{nil, nil},
+	}
+	for _, tc := range cases {
+		got, err := s.MemoryGetMany(t.Context(), tc.ids)
+		if err != nil || !slices.Equal(memoryIDs(got), memoryIDs(tc.want)) {
+			t.Errorf("MemoryGetMany(%v) = %v, %v; want %v", tc.ids, memoryIDs(got), err, memoryIDs(tc.want))
+			continue
+		}
+		for i, m := range got {
+			if !sameMemory(m, tc.want[i]) {
+				t.Errorf("MemoryGetMany(%v) entry %d = %s;\nwant %s, without its vector", tc.ids, i, showMemory(m), showMemory(tc.want[i]))
+			}
+		}
 	}
 }
 
