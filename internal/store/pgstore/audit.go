@@ -70,7 +70,7 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]gathering
 	}
 	limit, offset := pageBounds(f.Page)
 	args = append(args, limit, offset)
-	// sqlcheck: fixed conditions and placeholder numbers only
+	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+auditColumns+` FROM audit_events%s
 		 ORDER BY at DESC, id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)
 	if err != nil {

@@ -73,19 +73,10 @@ func scanMemoryVector(row pgx.CollectableRow) (store.MemoryVector, error) {
 	return v, nil
 }
 
-// encodeTags is the stored form of tags: a JSON array, [] when none.
-func encodeTags(tags []string) string {
-	if tags == nil {
-		return "[]"
-	}
-	b, _ := json.Marshal(tags) // marshaling strings cannot fail
-	return string(b)
-}
-
 // decodeTags reads stored tags: nil for an empty array.
 func decodeTags(s string) ([]string, error) {
-	var tags []string
-	if err := json.Unmarshal([]byte(s), &tags); err != nil || len(tags) == 0 {
+	tags, err := parseList(s)
+	if err != nil || len(tags) == 0 {
 		return nil, err
 	}
 	return tags, nil
@@ -147,7 +138,7 @@ func memoryInserts(ms []store.Memory) (*pgx.Batch, error) {
 			return nil, err
 		}
 		batch.Queue(memoryInsert, m.Scope, nullID(m.AgentID), m.Type, m.Content, m.Title, m.Source, m.Category,
-			m.DocumentID, m.ChunkIndex, m.Importance, encodeTags(m.Tags), nullJSON(m.Metadata), m.Embedder,
+			m.DocumentID, m.ChunkIndex, m.Importance, listJSON(m.Tags), nullJSON(m.Metadata), m.Embedder,
 			len(m.Vector), store.EncodeVector(m.Vector), m.CreatedAt, nullTime(m.LastAccessedAt), m.AccessCount)
 	}
 	return batch, nil
@@ -192,7 +183,7 @@ func (s *Store) MemoryList(ctx context.Context, f store.MemoryFilter, p store.Pa
 	}
 	limit, offset := pageBounds(p)
 	args = append(args, limit, offset)
-	// sqlcheck: fixed conditions and placeholder numbers only
+	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+memoryColumns+` FROM memories%s
 		 ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)
 	if err != nil {
@@ -247,7 +238,7 @@ func scanBatches[T any](read func(after int64) ([]T, error), id func(T) int64, f
 func (s *Store) memoryBatch(ctx context.Context, f store.MemoryFilter, after int64) ([]store.Memory, error) {
 	where, args := memoryWhere(f)
 	args = append(args, after, memoryScanBatch)
-	// sqlcheck: fixed conditions and placeholder numbers only
+	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+memoryColumns+`, vector FROM memories%s
 		 AND id > $%d ORDER BY id LIMIT $%d`, where, len(args)-1, len(args)), args...)
 	if err != nil {
@@ -261,7 +252,7 @@ func (s *Store) memoryBatch(ctx context.Context, f store.MemoryFilter, after int
 func (s *Store) vectorBatch(ctx context.Context, f store.MemoryFilter, after int64) ([]store.MemoryVector, error) {
 	where, args := memoryWhere(f)
 	args = append(args, after, memoryScanBatch)
-	// sqlcheck: fixed conditions and placeholder numbers only
+	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+memoryVectorColumns+` FROM memories%s
 		 AND id > $%d ORDER BY id LIMIT $%d`, where, len(args)-1, len(args)), args...)
 	if err != nil {

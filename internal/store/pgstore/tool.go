@@ -149,7 +149,7 @@ func (s *Store) ToolExecutionList(ctx context.Context, f store.ToolExecutionFilt
 	}
 	limit, offset := pageBounds(f.Page)
 	args = append(args, min(limit, maxToolPage), offset)
-	// sqlcheck: fixed conditions and placeholder numbers only
+	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+toolColumns+` FROM tool_executions%s
 		 ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)
 	if err != nil {

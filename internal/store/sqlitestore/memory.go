@@ -81,18 +81,10 @@ func scanMemoryVector(row scanner) (store.MemoryVector, error) {
 	return v, nil
 }
 
-// encodeTags is the stored form of tags: a JSON array, [] when none.
-func encodeTags(tags []string) string {
-	if tags == nil {
-		return "[]"
-	}
-	return jsonArray(tags)
-}
-
 // decodeTags reads stored tags: nil for an empty array.
 func decodeTags(s string) ([]string, error) {
-	var tags []string
-	if err := json.Unmarshal([]byte(s), &tags); err != nil || len(tags) == 0 {
+	tags, err := parseList(s)
+	if err != nil || len(tags) == 0 {
 		return nil, err
 	}
 	return tags, nil
@@ -147,7 +139,7 @@ func (s *Store) insertMemories(ctx context.Context, ms []store.Memory) error {
 	for i, m := range ms {
 		// sqlcheck: a prepared statement, called with values only
 		res, err := stmt.ExecContext(ctx, m.Scope, nullID(m.AgentID), m.Type, m.Content, m.Title, m.Source,
-			m.Category, m.DocumentID, m.ChunkIndex, m.Importance, encodeTags(m.Tags), nullJSON(m.Metadata),
+			m.Category, m.DocumentID, m.ChunkIndex, m.Importance, listJSON(m.Tags), nullJSON(m.Metadata),
 			m.Embedder, len(m.Vector), store.EncodeVector(m.Vector), m.CreatedAt.UnixMilli(),
 			nullMS(m.LastAccessedAt), m.AccessCount)
 		if err != nil {
