@@ -224,11 +224,7 @@ func pipelineJSON(raw json.RawMessage, empty string) json.RawMessage {
 // against the database. Tools are not checked: their registry is the
 // server's.
 func definitionProblems(ctx context.Context, db store.Store, p store.Pipeline) []pipeline.Problem {
-	d, problems := pipeline.Parse(p.Nodes, p.Edges, p.Settings)
-	if len(problems) > 0 {
-		return problems
-	}
-	return pipeline.Validate(d, pipeline.Refs{
+	return pipeline.Check(p.Nodes, p.Edges, p.Settings, pipeline.Refs{
 		Agent: func(id int64) bool { _, err := db.AgentGet(ctx, id); return err == nil },
 	})
 }
@@ -238,14 +234,7 @@ func definitionProblems(ctx context.Context, db store.Store, p store.Pipeline) [
 // definition.
 func printProblems(w io.Writer, problems []pipeline.Problem) {
 	for _, p := range problems {
-		name := p.Field
-		switch {
-		case p.NodeID != "":
-			name = strings.TrimSuffix("nodes/"+p.NodeID+"/"+p.Field, "/")
-		case p.EdgeID != "":
-			name = strings.TrimSuffix("edges/"+p.EdgeID+"/"+p.Field, "/")
-		}
-		fmt.Fprintf(w, "%s: %s\n", name, p.Message)
+		fmt.Fprintf(w, "%s: %s\n", p.Path(), p.Message)
 	}
 }
 

@@ -98,11 +98,7 @@ type ValidationResponse struct {
 // problems validates a stored definition against the agents and tools
 // that exist now.
 func (a *API) problems(ctx context.Context, p store.Pipeline) []pipeline.Problem {
-	d, problems := pipeline.Parse(p.Nodes, p.Edges, p.Settings)
-	if len(problems) > 0 {
-		return problems
-	}
-	return pipeline.Validate(d, pipeline.Refs{
+	return pipeline.Check(p.Nodes, p.Edges, p.Settings, pipeline.Refs{
 		Agent: func(id int64) bool { _, err := a.store.AgentGet(ctx, id); return err == nil },
 		Tool:  func(name string) bool { _, ok := a.tools.Registry().Get(name); return ok },
 	})
@@ -114,27 +110,9 @@ func (a *API) problems(ctx context.Context, p store.Pipeline) []pipeline.Problem
 func invalidPipeline(problems []pipeline.Problem) error {
 	fields := make([]gathering.FieldError, 0, len(problems))
 	for _, p := range problems {
-		fields = append(fields, gathering.FieldError{Field: problemField(p), Message: p.Message})
+		fields = append(fields, gathering.FieldError{Field: p.Path(), Message: p.Message})
 	}
 	return gathering.Invalid("The pipeline definition is invalid; it may be saved as a draft but not activated.", fields...)
-}
-
-func problemField(p pipeline.Problem) string {
-	name := p.Field
-	switch {
-	case p.NodeID != "":
-		name = join("nodes/"+p.NodeID, p.Field)
-	case p.EdgeID != "":
-		name = join("edges/"+p.EdgeID, p.Field)
-	}
-	return name
-}
-
-func join(prefix, field string) string {
-	if field == "" {
-		return prefix
-	}
-	return prefix + "/" + field
 }
 
 func (a *API) listPipelines(w http.ResponseWriter, r *http.Request) error {

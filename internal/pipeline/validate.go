@@ -331,3 +331,31 @@ func (v *validator) checkCondition(l loc, e Edge, known bool) {
 	anc[e.From] = true
 	v.checkExpressionRefs(l, "condition", p, anc, fmt.Sprintf("the edge's source %q", e.From))
 }
+
+// Path names the place of a problem as one string: nodes/<id>/<field>,
+// edges/<id>/<field>, or the field alone for the definition itself.
+func (p Problem) Path() string {
+	prefix := ""
+	switch {
+	case p.NodeID != "":
+		prefix = "nodes/" + p.NodeID
+	case p.EdgeID != "":
+		prefix = "edges/" + p.EdgeID
+	default:
+		return p.Field
+	}
+	if p.Field == "" {
+		return prefix
+	}
+	return prefix + "/" + p.Field
+}
+
+// Check parses a stored definition and validates it: Parse's problems
+// when it cannot be decoded, else Validate's.
+func Check(nodes, edges, settings json.RawMessage, refs Refs) []Problem {
+	d, problems := Parse(nodes, edges, settings)
+	if len(problems) > 0 {
+		return problems
+	}
+	return Validate(d, refs)
+}
