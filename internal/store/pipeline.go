@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// PipelineStore keeps pipeline definitions. (Runs arrive with the engine.)
+// PipelineStore keeps pipeline definitions (PipelineRunStore keeps their runs).
 type PipelineStore interface {
 	// PipelineCreate inserts a pipeline and returns it with its id;
 	// ECONFLICT when its name is taken.

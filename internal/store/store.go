@@ -45,6 +45,7 @@ type Store interface {
 	AgentStore
 	MemoryStore
 	PipelineStore
+	PipelineRunStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the
