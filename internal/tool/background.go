@@ -29,6 +29,9 @@ func (x *Executor) startBackground(ctx context.Context, t *Registered, input jso
 		return e, err
 	}
 	rctx, cancel := context.WithCancelCause(x.base)
+	if key := IdempotencyKey(ctx); key != "" {
+		rctx = WithIdempotencyKey(rctx, key)
+	}
 	lr := &liveRun{
 		e: e, ctx: rctx, cancel: cancel,
 		approve: make(chan int64, 1), moved: make(chan struct{}), done: make(chan struct{}),

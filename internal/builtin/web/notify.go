@@ -104,6 +104,7 @@ func newWebhook(ctx context.Context, in *webhookInput, u *url.URL, now time.Time
 	if in.Event != "" {
 		h.Set(headerEvent, in.Event)
 	}
+	setIdempotencyKey(ctx, h)
 	if in.Secret != "" {
 		h.Set(headerSignature, "sha256="+sign(in.Secret, ts, body))
 	}

@@ -83,6 +83,7 @@ func newRequest(ctx context.Context, in *requestInput, u *url.URL) *http.Request
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", userAgent)
 	}
+	setIdempotencyKey(ctx, req.Header)
 	setBody(req, in.Body)
 	return req.WithContext(ctx)
 }

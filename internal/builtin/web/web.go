@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -100,4 +101,15 @@ func decode(raw json.RawMessage, v any) error {
 // isNull reports whether a raw JSON value is absent or null.
 func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
+}
+
+// headerIdempotencyKey carries the caller's idempotency key.
+const headerIdempotencyKey = "Idempotency-Key"
+
+// setIdempotencyKey sets the Idempotency-Key header from the context's key
+// (tool.WithIdempotencyKey) unless the input already set one.
+func setIdempotencyKey(ctx context.Context, h http.Header) {
+	if key := tool.IdempotencyKey(ctx); key != "" && h.Get(headerIdempotencyKey) == "" {
+		h.Set(headerIdempotencyKey, key)
+	}
 }
