@@ -81,6 +81,8 @@ type Config struct {
 	EncryptionKey      string        // base64 key sealing provider credentials; empty: derived from SecretKey
 	AgentMaxRounds     int           // model calls one chat turn may make
 	Embedder           string        // "local" or "provider:<provider>:<model>:<dimension>" (see ParseEmbedder)
+	PipelineLease      time.Duration // a dead instance's pipeline runs are reclaimed after this
+	PipelineMaxRuns    int           // pipeline runs one instance executes at once
 
 	// Sources tells, per setting (keyed by its canonical variable), where
 	// the value came from: "default", "env NAME" or "flag --name".

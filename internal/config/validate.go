@@ -208,6 +208,12 @@ func (c *Config) validateEvents() Problems {
 	if c.AgentMaxRounds < 1 || c.AgentMaxRounds > 100 {
 		p = append(p, fmt.Sprintf("GATHERING_AGENT_MAX_ROUNDS: %d is not between 1 and 100", c.AgentMaxRounds))
 	}
+	if c.PipelineLease < 3*time.Second || c.PipelineLease > time.Hour {
+		p = append(p, "GATHERING_PIPELINE_LEASE: must be between 3s and 1h")
+	}
+	if c.PipelineMaxRuns < 1 || c.PipelineMaxRuns > 10_000 {
+		p = append(p, fmt.Sprintf("GATHERING_PIPELINE_MAX_RUNS: %d is not between 1 and 10000", c.PipelineMaxRuns))
+	}
 	if c.ToolConfirmTimeout < time.Second || c.ToolConfirmTimeout > 7*24*time.Hour {
 		p = append(p, "GATHERING_TOOL_CONFIRM_TIMEOUT: must be between 1s and 168h")
 	}
