@@ -173,7 +173,7 @@ type rigOptions struct {
 }
 
 // newRig starts an engine for a test and stops it at the end.
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	r := &rig{db: o.db, probe: &probe{calls: map[string]int{}}}
 	if r.db == nil {
@@ -233,7 +233,7 @@ func cmpStr(s, fallback string) string {
 
 // pipeline stores an active pipeline from its nodes, edges and settings
 // JSON (settings may be "").
-func (r *rig) pipeline(t *testing.T, nodes, edges, settings string) store.Pipeline {
+func (r *rig) pipeline(t testing.TB, nodes, edges, settings string) store.Pipeline {
 	t.Helper()
 	if settings == "" {
 		settings = "{}"
@@ -251,7 +251,7 @@ func (r *rig) pipeline(t *testing.T, nodes, edges, settings string) store.Pipeli
 }
 
 // submit starts a run of p with trigger.
-func (r *rig) submit(t *testing.T, p store.Pipeline, trigger string) store.PipelineRun {
+func (r *rig) submit(t testing.TB, p store.Pipeline, trigger string) store.PipelineRun {
 	t.Helper()
 	run, err := r.eng.Submit(context.Background(), p.ID, json.RawMessage(trigger), r.userID)
 	if err != nil {
@@ -261,7 +261,7 @@ func (r *rig) submit(t *testing.T, p store.Pipeline, trigger string) store.Pipel
 }
 
 // wait polls a run until its status satisfies ok, for at most limit.
-func (r *rig) wait(t *testing.T, id string, limit time.Duration, ok func(store.RunStatus) bool) store.PipelineRun {
+func (r *rig) wait(t testing.TB, id string, limit time.Duration, ok func(store.RunStatus) bool) store.PipelineRun {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -280,21 +280,21 @@ func (r *rig) wait(t *testing.T, id string, limit time.Duration, ok func(store.R
 }
 
 // finished waits for a run to finish.
-func (r *rig) finished(t *testing.T, id string) store.PipelineRun {
+func (r *rig) finished(t testing.TB, id string) store.PipelineRun {
 	t.Helper()
 	return r.wait(t, id, 20*time.Second, store.RunStatus.Final)
 }
 
 // run runs p to its end and returns the run and its latest attempts by
 // node.
-func (r *rig) run(t *testing.T, p store.Pipeline, trigger string) (store.PipelineRun, map[string]store.NodeRun) {
+func (r *rig) run(t testing.TB, p store.Pipeline, trigger string) (store.PipelineRun, map[string]store.NodeRun) {
 	t.Helper()
 	run := r.finished(t, r.submit(t, p, trigger).ID)
 	return run, r.latest(t, run.ID)
 }
 
 // latest returns the latest attempt of each node of a run.
-func (r *rig) latest(t *testing.T, runID string) map[string]store.NodeRun {
+func (r *rig) latest(t testing.TB, runID string) map[string]store.NodeRun {
 	t.Helper()
 	list, err := r.db.NodeRunList(context.Background(), runID)
 	if err != nil {
@@ -308,7 +308,7 @@ func (r *rig) latest(t *testing.T, runID string) map[string]store.NodeRun {
 }
 
 // attempts returns every attempt of one node of a run.
-func (r *rig) attempts(t *testing.T, runID, nodeID string) []store.NodeRun {
+func (r *rig) attempts(t testing.TB, runID, nodeID string) []store.NodeRun {
 	t.Helper()
 	list, err := r.db.NodeRunList(context.Background(), runID)
 	if err != nil {
@@ -333,7 +333,7 @@ func statuses(nodes map[string]store.NodeRun) map[string]store.NodeStatus {
 }
 
 // output decodes a node attempt's output.
-func output(t *testing.T, n store.NodeRun) map[string]any {
+func output(t testing.TB, n store.NodeRun) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(n.Output, &m); err != nil {
