@@ -56,6 +56,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	exerciseAgents(t, migrated)
 	exerciseMemories(t, migrated)
 	exercisePipelines(t, migrated)
+	exercisePipelineRuns(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {

@@ -1,0 +1,554 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/store"
+)
+
+// runColumns are the columns scanRun reads, in order.
+const runColumns = `id, pipeline_id, pipeline_version, nodes, edges, settings, trigger_data, status, error_code,
+	error, created_by, created_at, started_at, finished_at, owner, epoch, lease_until`
+
+// nodeRunColumns are the columns scanNodeRun reads and nodeRunArgs gives,
+// in order.
+const nodeRunColumns = `run_id, node_id, attempt, status, input, output, error_code, error, started_at,
+	finished_at, input_tokens, output_tokens, cost`
+
+// approvalColumns are the columns scanApproval reads, in order.
+const approvalColumns = `run_id, node_id, message, requested_at, expires_at, decided, approved, comment,
+	decided_by, decided_at`
+
+// runUnfinished is the SQL list of the statuses of a run that is not
+// finished.
+const runUnfinished = `('pending', 'running', 'waiting_approval')`
+
+// leaseHolds matches the run of a lease ($1 run id, $2 owner, $3 epoch)
+// while that lease holds: the run still has that owner and epoch and is not
+// finished (a claimed run is never pending).
+const leaseHolds = `id = $1 AND owner = $2 AND epoch = $3 AND status IN ('running', 'waiting_approval')`
+
+// runMatch is the condition of a RunFilter ($1 pipeline id, $2 status),
+// whose zero fields match everything.
+const runMatch = `($1::bigint = 0 OR pipeline_id = $1) AND ($2 = '' OR status = $2)`
+
+// runStatuses and nodeStatuses are every status of a run and of a node
+// attempt.
+var (
+	runStatuses = []store.RunStatus{store.RunPending, store.RunRunning, store.RunWaitingApproval,
+		store.RunCompleted, store.RunFailed, store.RunCancelled, store.RunTimedOut}
+	nodeStatuses = []store.NodeStatus{store.NodePending, store.NodeRunning, store.NodeCompleted, store.NodeFailed,
+		store.NodeSkipped, store.NodeCancelled, store.NodeTimedOut}
+)
+
+// refusal is why a write of the run store changed nothing although nothing
+// failed; runError reports it as ECONFLICT.
+type refusal string
+
+// Error implements the error interface.
+func (r refusal) Error() string { return string(r) }
+
+// The refusals of the run store.
+const (
+	errLeaseLost       refusal = "the lease no longer holds"
+	errAttemptFinished refusal = "the attempt is already finished"
+	errNotFailed       refusal = "the run is not failed"
+	errApprovalClosed  refusal = "the approval was decided or has expired"
+)
+
+// runError is translate, except that a refusal becomes ECONFLICT.
+func runError(err error, format string, args ...any) error {
+	if r, ok := errors.AsType[refusal](err); ok {
+		return &gathering.Error{Code: gathering.ECONFLICT, Message: fmt.Sprintf(format, args...) + ": " + string(r), Err: err}
+	}
+	return translate(err, format, args...)
+}
+
+// scanRun reads one pipeline_runs row, with its times in UTC and its JSON
+// as the stored bytes.
+func scanRun(row pgx.Row) (store.PipelineRun, error) {
+	var r store.PipelineRun
+	var nodes, edges, settings, trigger string
+	var creator *int64
+	var created time.Time
+	var started, finished, lease *time.Time
+	err := row.Scan(&r.ID, &r.PipelineID, &r.PipelineVersion, &nodes, &edges, &settings, &trigger, &r.Status,
+		&r.ErrorCode, &r.Error, &creator, &created, &started, &finished, &r.Owner, &r.Epoch, &lease)
+	r.Nodes, r.Edges, r.Settings = json.RawMessage(nodes), json.RawMessage(edges), json.RawMessage(settings)
+	r.TriggerData, r.CreatedBy = json.RawMessage(trigger), idOf(creator)
+	r.CreatedAt, r.StartedAt, r.FinishedAt, r.LeaseUntil = created.UTC(), utc(started), utc(finished), utc(lease)
+	return r, err
+}
+
+// scanNodeRun reads one pipeline_node_runs row, with its times in UTC and
+// its JSON as the stored bytes.
+func scanNodeRun(row pgx.Row) (store.NodeRun, error) {
+	var n store.NodeRun
+	var input, output *string
+	var started, finished *time.Time
+	err := row.Scan(&n.RunID, &n.NodeID, &n.Attempt, &n.Status, &input, &output, &n.ErrorCode, &n.Error, &started,
+		&finished, &n.InputTokens, &n.OutputTokens, &n.Cost)
+	n.Input, n.Output, n.StartedAt, n.FinishedAt = rawJSON(input), rawJSON(output), utc(started), utc(finished)
+	return n, err
+}
+
+// nodeRunArgs are the values of nodeRunColumns for n.
+func nodeRunArgs(n store.NodeRun) []any {
+	return []any{n.RunID, n.NodeID, n.Attempt, n.Status, nullJSON(n.Input), nullJSON(n.Output), n.ErrorCode, n.Error,
+		nullTime(n.StartedAt), nullTime(n.FinishedAt), n.InputTokens, n.OutputTokens, n.Cost}
+}
+
+// scanApproval reads one pipeline_approvals row, with its times in UTC.
+func scanApproval(row pgx.Row) (store.Approval, error) {
+	var a store.Approval
+	var decider *int64
+	var requested time.Time
+	var expires, decided *time.Time
+	err := row.Scan(&a.RunID, &a.NodeID, &a.Message, &requested, &expires, &a.Decided, &a.Approved, &a.Comment,
+		&decider, &decided)
+	a.RequestedAt, a.ExpiresAt, a.DecidedBy, a.DecidedAt = requested.UTC(), utc(expires), idOf(decider), utc(decided)
+	return a, err
+}
+
+// validJSON reports whether raw is one JSON value in valid UTF-8.
+func validJSON(raw json.RawMessage) bool { return json.Valid(raw) && utf8.Valid(raw) }
+
+// checkRun refuses with EINVALID a run whose definition or trigger data is
+// not valid JSON.
+func checkRun(r store.PipelineRun) error {
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"nodes", r.Nodes}, {"edges", r.Edges}, {"settings", r.Settings}, {"trigger data", r.TriggerData}} {
+		if !validJSON(f.raw) {
+			return gathering.Errorf(gathering.EINVALID, "run %s: %s are not valid JSON", r.ID, f.name)
+		}
+	}
+	return nil
+}
+
+// checkNodeRun refuses with EINVALID an attempt that is not of the run of
+// l, has no known status or no positive number, or whose input or output
+// is neither nil nor valid JSON.
+func checkNodeRun(l store.Lease, n store.NodeRun) error {
+	switch {
+	case n.RunID != l.RunID:
+		return gathering.Errorf(gathering.EINVALID, "attempt of run %s under the lease of run %s", n.RunID, l.RunID)
+	case !slices.Contains(nodeStatuses, n.Status):
+		return gathering.Errorf(gathering.EINVALID, "node %s: unknown status %q", n.NodeID, n.Status)
+	case n.Attempt < 1:
+		return gathering.Errorf(gathering.EINVALID, "node %s: attempt %d is not positive", n.NodeID, n.Attempt)
+	case n.Input != nil && !validJSON(n.Input), n.Output != nil && !validJSON(n.Output):
+		return gathering.Errorf(gathering.EINVALID, "node %s: input or output is not valid JSON", n.NodeID)
+	}
+	return nil
+}
+
+// checkRunEnd refuses with EINVALID an end whose status is not final or
+// that gives attempts a status that is not final.
+func checkRunEnd(e store.RunEnd) error {
+	if !e.Status.Final() {
+		return gathering.Errorf(gathering.EINVALID, "run %s cannot finish as %q", e.RunID, e.Status)
+	}
+	for _, s := range []store.NodeStatus{e.Running, e.Pending} {
+		if !slices.Contains(nodeStatuses, s) || !s.Final() {
+			return gathering.Errorf(gathering.EINVALID, "run %s: attempts cannot finish as %q", e.RunID, s)
+		}
+	}
+	return nil
+}
+
+// RunCreate inserts a pending run with the id, pipeline, definition,
+// trigger data (JSON null when nil), creator and creation time of r; the
+// other fields of r are ignored: the run has no owner, epoch 0, no error
+// and no start. ENOTFOUND when the pipeline does not exist, ECONFLICT when
+// the id is taken, EINVALID when the JSON is not valid.
+func (s *Store) RunCreate(ctx context.Context, r store.PipelineRun) error {
+	if r.TriggerData == nil {
+		r.TriggerData = json.RawMessage("null")
+	}
+	if err := checkRun(r); err != nil {
+		return err
+	}
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO pipeline_runs (id, pipeline_id, pipeline_version, nodes, edges, settings, trigger_data, status,
+		     error_code, error, created_by, created_at, owner, epoch)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', '', '', $8, $9, '', 0)`,
+		r.ID, r.PipelineID, r.PipelineVersion, string(r.Nodes), string(r.Edges), string(r.Settings),
+		string(r.TriggerData), nullID(r.CreatedBy), r.CreatedAt)
+	return refError(err, gathering.ENOTFOUND, "pipeline not found", "create run %s", r.ID)
+}
+
+// RunGet returns a run or ENOTFOUND.
+func (s *Store) RunGet(ctx context.Context, id string) (store.PipelineRun, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM pipeline_runs WHERE id = $1`, id))
+	return r, translate(err, "get run %s", id)
+}
+
+// RunList returns a page of the runs that match, newest first (by
+// CreatedAt, then ID in byte order), and the total count of matches. A page
+// holds 50 runs when Limit is not positive, and at most 500. EINVALID for
+// an unknown status.
+func (s *Store) RunList(ctx context.Context, f store.RunFilter, p store.Page) ([]store.PipelineRun, int, error) {
+	if f.Status != "" && !slices.Contains(runStatuses, f.Status) {
+		return nil, 0, gathering.Errorf(gathering.EINVALID, "run status %q is unknown", f.Status)
+	}
+	var total int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pipeline_runs WHERE `+runMatch, f.PipelineID, f.Status).Scan(&total)
+	if err != nil {
+		return nil, 0, translate(err, "count runs")
+	}
+	limit, offset := listPage(p)
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+runColumns+` FROM pipeline_runs WHERE `+runMatch+`
+		 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`, f.PipelineID, f.Status, limit, offset)
+	if err != nil {
+		return nil, 0, translate(err, "list runs")
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.PipelineRun, error) { return scanRun(row) })
+	return list, total, translate(err, "list runs")
+}
+
+// RunCountUnfinished counts a pipeline's pending, running and
+// waiting_approval runs.
+func (s *Store) RunCountUnfinished(ctx context.Context, pipelineID int64) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*) FROM pipeline_runs WHERE pipeline_id = $1 AND status IN `+runUnfinished, pipelineID).Scan(&n)
+	return n, translate(err, "count unfinished runs of pipeline %d", pipelineID)
+}
+
+// RunClaim takes, in one UPDATE, the lease of the oldest run that needs an
+// owner: a pending run, or an unfinished one whose lease ended before now.
+// Its subquery locks that run FOR UPDATE SKIP LOCKED, so concurrent claims
+// pass over a run another claim is taking and never take the same one. A
+// pending run becomes running and, unless a claim before a retry started
+// it, starts now; the run's other statuses stay. EINVALID for an empty
+// owner, ENOTFOUND when no run needs one.
+func (s *Store) RunClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (store.PipelineRun, error) {
+	if owner == "" {
+		return store.PipelineRun{}, gathering.Errorf(gathering.EINVALID, "a run's owner must not be empty")
+	}
+	r, err := scanRun(s.pool.QueryRow(ctx,
+		`UPDATE pipeline_runs SET status = CASE status WHEN 'pending' THEN 'running' ELSE status END,
+		     started_at = coalesce(started_at, $2), owner = $1, epoch = epoch + 1, lease_until = $3
+		 WHERE id = (SELECT id FROM pipeline_runs
+		             WHERE status IN `+runUnfinished+` AND (status = 'pending' OR lease_until < $2)
+		             ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		 RETURNING `+runColumns, owner, now, leaseUntil))
+	return r, translate(err, "claim a run for %s", owner)
+}
+
+// RunHeartbeat extends, in one UPDATE, every listed lease that holds, and
+// returns the run ids of the others, sorted.
+func (s *Store) RunHeartbeat(ctx context.Context, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
+	if len(leases) == 0 {
+		return nil, nil
+	}
+	ids, owners, epochs := make([]string, len(leases)), make([]string, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		ids[i], owners[i], epochs[i] = l.RunID, l.Owner, l.Epoch
+	}
+	rows, err := s.pool.Query(ctx,
+		`UPDATE pipeline_runs AS r SET lease_until = $4
+		 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l (id, owner, epoch)
+		 WHERE r.id = l.id AND r.owner = l.owner AND r.epoch = l.epoch AND r.status IN ('running', 'waiting_approval')
+		 RETURNING r.id, r.owner, r.epoch`, ids, owners, epochs, leaseUntil)
+	if err != nil {
+		return nil, translate(err, "extend run leases")
+	}
+	kept, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.Lease])
+	if err != nil {
+		return nil, translate(err, "extend run leases")
+	}
+	return lostLeases(leases, kept), nil
+}
+
+// lostLeases returns the run ids of the leases that are not kept, sorted
+// and without repeats.
+func lostLeases(leases, kept []store.Lease) []string {
+	var lost []string
+	for _, l := range leases {
+		if !slices.Contains(kept, l) {
+			lost = append(lost, l.RunID)
+		}
+	}
+	slices.Sort(lost)
+	return slices.Compact(lost)
+}
+
+// RunRelease ends at now, and frees, a lease that still holds; a lease that
+// does not (or a missing run) is left alone.
+func (s *Store) RunRelease(ctx context.Context, l store.Lease, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE pipeline_runs SET owner = '', lease_until = $4 WHERE `+leaseHolds,
+		l.RunID, l.Owner, l.Epoch, now)
+	return translate(err, "release run %s", l.RunID)
+}
+
+// RunSetStatus moves a run held by l between running and waiting_approval,
+// in one conditional UPDATE; ECONFLICT when the lease no longer holds (or
+// the run is missing), EINVALID for another status.
+func (s *Store) RunSetStatus(ctx context.Context, l store.Lease, status store.RunStatus) error {
+	if status != store.RunRunning && status != store.RunWaitingApproval {
+		return gathering.Errorf(gathering.EINVALID, "run %s cannot be set %q", l.RunID, status)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE pipeline_runs SET status = $4 WHERE `+leaseHolds,
+		l.RunID, l.Owner, l.Epoch, status)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = errLeaseLost
+	}
+	return runError(err, "set status of run %s", l.RunID)
+}
+
+// RunFinish locks the run FOR UPDATE, so that no write under a lease
+// (which locks it FOR SHARE) applies meanwhile, and finishes it when it may:
+// status, error and FinishedAt from e, a live lease ending at e.At (the
+// owner and epoch stay, as a record of who ran it last), and the attempts
+// still running or pending finished at e.At. EINVALID when e.Status, or a
+// status e gives attempts, is not final.
+func (s *Store) RunFinish(ctx context.Context, e store.RunEnd) (store.PipelineRun, bool, error) {
+	if err := checkRunEnd(e); err != nil {
+		return store.PipelineRun{}, false, err
+	}
+	var run store.PipelineRun
+	var finished bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		run, err = scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM pipeline_runs WHERE id = $1 FOR UPDATE`, e.RunID))
+		if err != nil || !finishable(run, e.Lease) {
+			return err
+		}
+		run, err = scanRun(tx.QueryRow(ctx,
+			`UPDATE pipeline_runs SET status = $2, error_code = $3, error = $4, finished_at = $5,
+			     lease_until = CASE WHEN lease_until > $5 THEN $5 ELSE lease_until END
+			 WHERE id = $1 RETURNING `+runColumns, e.RunID, e.Status, e.ErrorCode, e.Error, e.At))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx,
+			`UPDATE pipeline_node_runs SET status = CASE status WHEN 'running' THEN $2 ELSE $3 END, finished_at = $4
+			 WHERE run_id = $1 AND status IN ('pending', 'running')`, e.RunID, e.Running, e.Pending, e.At)
+		finished = err == nil
+		return err
+	})
+	if err != nil {
+		return store.PipelineRun{}, false, translate(err, "finish run %s", e.RunID)
+	}
+	return run, finished, nil
+}
+
+// finishable reports whether a RunEnd with lease l may finish r: r is not
+// finished and, when l is set, l holds (as leaseHolds says).
+func finishable(r store.PipelineRun, l *store.Lease) bool {
+	if r.Status.Final() {
+		return false
+	}
+	return l == nil || (r.Owner == l.Owner && r.Epoch == l.Epoch && r.Status != store.RunPending)
+}
+
+// RunRetry locks a failed run, turns it back to pending without owner,
+// lease, error or FinishedAt (its epoch and StartedAt stay), and inserts
+// the next attempt, pending and without input, of every node whose latest
+// attempt failed, was cancelled or timed out, in one transaction.
+func (s *Store) RunRetry(ctx context.Context, id string) (store.PipelineRun, error) {
+	var run store.PipelineRun
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var status store.RunStatus
+		if err := tx.QueryRow(ctx, `SELECT status FROM pipeline_runs WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
+			return err
+		}
+		if status != store.RunFailed {
+			return errNotFailed
+		}
+		var err error
+		run, err = scanRun(tx.QueryRow(ctx,
+			`UPDATE pipeline_runs SET status = 'pending', error_code = '', error = '', finished_at = NULL, owner = '',
+			     lease_until = NULL
+			 WHERE id = $1 RETURNING `+runColumns, id))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx,
+			`INSERT INTO pipeline_node_runs (run_id, node_id, attempt, status, error_code, error, input_tokens,
+			     output_tokens, cost)
+			 SELECT run_id, node_id, attempt + 1, 'pending', '', '', 0, 0, 0 FROM pipeline_node_runs AS n
+			 WHERE run_id = $1 AND status IN ('failed', 'cancelled', 'timed_out')
+			   AND attempt = (SELECT max(attempt) FROM pipeline_node_runs
+			                  WHERE run_id = n.run_id AND node_id = n.node_id)`, id)
+		return err
+	})
+	if err != nil {
+		return store.PipelineRun{}, runError(err, "retry run %s", id)
+	}
+	return run, nil
+}
+
+// holdLease locks the run of l FOR SHARE while l holds, so that the run
+// cannot finish or change hands before tx ends; errLeaseLost when l no
+// longer holds.
+func holdLease(ctx context.Context, tx pgx.Tx, l store.Lease) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM pipeline_runs WHERE `+leaseHolds+` FOR SHARE`,
+		l.RunID, l.Owner, l.Epoch).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errLeaseLost
+	}
+	return err
+}
+
+// missingOr explains why a write changed no row: pgx.ErrNoRows when the row
+// that the constant query exists looks up is missing, else why.
+func (s *Store) missingOr(ctx context.Context, why error, exists string, args ...any) error {
+	var found bool
+	// sqlcheck: exists is a constant SELECT EXISTS of this file
+	if err := s.pool.QueryRow(ctx, exists, args...).Scan(&found); err != nil {
+		return err
+	}
+	if !found {
+		return pgx.ErrNoRows
+	}
+	return why
+}
+
+// NodeRunsCreate inserts node attempts of a run held by l in one
+// transaction that holds the lease. EINVALID too when an attempt is not of
+// that run, or its status is unknown.
+func (s *Store) NodeRunsCreate(ctx context.Context, l store.Lease, runs []store.NodeRun) error {
+	for _, n := range runs {
+		if err := checkNodeRun(l, n); err != nil {
+			return err
+		}
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := holdLease(ctx, tx, l); err != nil {
+			return err
+		}
+		for _, n := range runs {
+			_, err := tx.Exec(ctx, `INSERT INTO pipeline_node_runs (`+nodeRunColumns+`)
+				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, nodeRunArgs(n)...)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return runError(err, "create attempts of run %s", l.RunID)
+}
+
+// NodeRunUpdate writes an attempt in a transaction that holds the lease,
+// with one UPDATE that matches only a pending or running attempt. EINVALID
+// too when the attempt is not of the run of l, or its status is unknown.
+func (s *Store) NodeRunUpdate(ctx context.Context, l store.Lease, n store.NodeRun) error {
+	if err := checkNodeRun(l, n); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := holdLease(ctx, tx, l); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx,
+			`UPDATE pipeline_node_runs SET status = $4, input = $5, output = $6, error_code = $7, error = $8,
+			     started_at = $9, finished_at = $10, input_tokens = $11, output_tokens = $12, cost = $13
+			 WHERE run_id = $1 AND node_id = $2 AND attempt = $3 AND status IN ('pending', 'running')`,
+			nodeRunArgs(n)...)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = errAttemptFinished
+		}
+		return err
+	})
+	if _, refused := errors.AsType[refusal](err); refused {
+		err = s.missingOr(ctx, err,
+			`SELECT EXISTS (SELECT 1 FROM pipeline_node_runs WHERE run_id = $1 AND node_id = $2 AND attempt = $3)`,
+			n.RunID, n.NodeID, n.Attempt)
+	}
+	return runError(err, "update attempt %d of node %s of run %s", n.Attempt, n.NodeID, n.RunID)
+}
+
+// NodeRunList returns every attempt of a run's nodes, by node id (byte
+// order), then attempt.
+func (s *Store) NodeRunList(ctx context.Context, runID string) ([]store.NodeRun, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+nodeRunColumns+` FROM pipeline_node_runs WHERE run_id = $1 ORDER BY node_id, attempt`, runID)
+	if err != nil {
+		return nil, translate(err, "list attempts of run %s", runID)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.NodeRun, error) { return scanNodeRun(row) })
+	return list, translate(err, "list attempts of run %s", runID)
+}
+
+// ApprovalEnsure inserts, in a transaction that holds the lease, the
+// approval of a node (its message, request and expiry times; undecided)
+// unless it exists, and reads it back. EINVALID when a is not of the run
+// of l.
+func (s *Store) ApprovalEnsure(ctx context.Context, l store.Lease, a store.Approval) (store.Approval, error) {
+	if a.RunID != l.RunID {
+		return store.Approval{}, gathering.Errorf(gathering.EINVALID, "approval of run %s under the lease of run %s",
+			a.RunID, l.RunID)
+	}
+	var got store.Approval
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := holdLease(ctx, tx, l); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx,
+			`INSERT INTO pipeline_approvals (run_id, node_id, message, requested_at, expires_at, decided, approved,
+			     comment)
+			 VALUES ($1, $2, $3, $4, $5, false, false, '') ON CONFLICT (run_id, node_id) DO NOTHING`,
+			a.RunID, a.NodeID, a.Message, a.RequestedAt, nullTime(a.ExpiresAt))
+		if err != nil {
+			return err
+		}
+		got, err = scanApproval(tx.QueryRow(ctx,
+			`SELECT `+approvalColumns+` FROM pipeline_approvals WHERE run_id = $1 AND node_id = $2`, a.RunID, a.NodeID))
+		return err
+	})
+	if err != nil {
+		return store.Approval{}, runError(err, "request approval of node %s of run %s", a.NodeID, a.RunID)
+	}
+	return got, nil
+}
+
+// ApprovalDecide records Approved, Comment, DecidedBy and DecidedAt in one
+// UPDATE that matches only an undecided approval whose expiry is after
+// DecidedAt. EINVALID when DecidedAt is zero.
+func (s *Store) ApprovalDecide(ctx context.Context, a store.Approval) (store.Approval, error) {
+	if a.DecidedAt.IsZero() {
+		return store.Approval{}, gathering.Errorf(gathering.EINVALID, "the decision on node %s of run %s has no time",
+			a.NodeID, a.RunID)
+	}
+	got, err := scanApproval(s.pool.QueryRow(ctx,
+		`UPDATE pipeline_approvals SET decided = true, approved = $3, comment = $4, decided_by = $5, decided_at = $6
+		 WHERE run_id = $1 AND node_id = $2 AND NOT decided AND (expires_at IS NULL OR expires_at > $6)
+		 RETURNING `+approvalColumns, a.RunID, a.NodeID, a.Approved, a.Comment, nullID(a.DecidedBy), a.DecidedAt))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = s.missingOr(ctx, errApprovalClosed,
+			`SELECT EXISTS (SELECT 1 FROM pipeline_approvals WHERE run_id = $1 AND node_id = $2)`, a.RunID, a.NodeID)
+	}
+	if err != nil {
+		return store.Approval{}, runError(err, "decide approval of node %s of run %s", a.NodeID, a.RunID)
+	}
+	return got, nil
+}
+
+// ApprovalList returns a run's approvals by node id (byte order).
+func (s *Store) ApprovalList(ctx context.Context, runID string) ([]store.Approval, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+approvalColumns+` FROM pipeline_approvals WHERE run_id = $1 ORDER BY node_id`, runID)
+	if err != nil {
+		return nil, translate(err, "list approvals of run %s", runID)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Approval, error) { return scanApproval(row) })
+	return list, translate(err, "list approvals of run %s", runID)
+}
