@@ -181,11 +181,14 @@ type runEvent struct {
 	Error      string `json:"error,omitempty"`
 }
 
+// runEventOf is the event data of run as it is now.
+func runEventOf(run store.PipelineRun) runEvent {
+	return runEvent{RunID: run.ID, PipelineID: run.PipelineID, Status: string(run.Status), ErrorCode: run.ErrorCode, Error: run.Error}
+}
+
 // publishRun publishes pipeline.run.<status> for run.
 func (e *Engine) publishRun(ctx context.Context, run store.PipelineRun) {
-	e.publish(ctx, "pipeline.run."+string(run.Status), run, runEvent{
-		RunID: run.ID, PipelineID: run.PipelineID, Status: string(run.Status), ErrorCode: run.ErrorCode, Error: run.Error,
-	})
+	e.publish(ctx, "pipeline.run."+string(run.Status), run, runEventOf(run))
 }
 
 // publish publishes one event about run, when there is a bus.

@@ -191,7 +191,7 @@ func (d *driver) start() error {
 	if err := d.e.db.NodeRunsCreate(d.ctx, d.lease, attempts); err != nil {
 		return err
 	}
-	d.e.publishRun(d.ctx, d.run)
+	d.e.publish(d.ctx, "pipeline.run.started", d.run, runEventOf(d.run))
 	return nil
 }
 

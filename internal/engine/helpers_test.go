@@ -341,3 +341,6 @@ func output(t testing.TB, n store.NodeRun) map[string]any {
 	}
 	return m
 }
+
+// itoa64 formats an id.
+func itoa64(n int64) string { return fmt.Sprint(n) }
