@@ -12,7 +12,9 @@
 #     background executions per second, and a wrk load of calc.eval calls
 #     through the API on the real binary;
 #   - agents: a chat turn and time to first token beside the bare provider
-#     call; memory: embedding and recall at 10,000 and 100,000 memories.
+#     call; memory: embedding and recall at 10,000 and 100,000 memories;
+#   - pipelines: no-op nodes per second and per-node overhead beside the
+#     database's single-row commit rate.
 # Usage: scripts/bench.sh [seconds-per-load, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,3 +108,9 @@ go test -run '^$' -bench 'ChatTurn|ProviderCall|FirstToken' -benchtime 2000x ./i
 echo "== go test -bench: memory (local embedding; exact recall over 10,000 and 100,000 memories of 384 dimensions on each backend)"
 go test -run '^$' -bench 'LocalEmbed' ./internal/memory/ | grep -E '^Benchmark'
 go test -run '^$' -bench 'Recall|Rank' -benchtime 5x ./internal/memory/ | grep -E '^Benchmark'
+
+echo
+echo "== go test -bench: pipelines (chains of ten no-op tool nodes: sustained nodes/s with 500 runs at once, per-node overhead of runs one at a time)"
+echo "   beside them, the same database's single-row commit rate (one and eight writers): the ceiling of a durable engine"
+go test -run '^$' -bench 'NoopNodes|SingleRowCommit' -benchtime 500x ./internal/engine/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'NoopNodeOverhead' -benchtime 200x ./internal/engine/ | grep -E '^Benchmark'

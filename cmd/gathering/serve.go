@@ -14,6 +14,7 @@ import (
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/config"
+	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/httpapi"
@@ -94,7 +95,12 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if err != nil {
 		return err
 	}
-	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal, embedder: embedder}, reg, log, e)
+	pipelines := engine.New(db, tools, agents, bus, engine.Options{
+		Instance: bus.Instance(), Lease: cfg.PipelineLease, MaxRuns: cfg.PipelineMaxRuns, Logger: log,
+		Exclusive: db.Backend() == store.SQLite,
+	})
+	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal,
+		embedder: embedder, pipelines: pipelines}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -106,7 +112,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if limiterService != nil {
 		services = append(services, startstop.Named{Name: "rate limiter", Service: limiterService})
 	}
+	// The engine stops before the tool executor its nodes call.
 	services = append(services, toolServices...)
+	services = append(services, startstop.Named{Name: "pipeline engine", Service: pipelines})
 	components := startstop.NewGroup(services...)
 	if err := components.Start(ctx); err != nil {
 		ln.Close()
@@ -182,6 +190,8 @@ type apiParts struct {
 	agents   *agent.Service
 	sealer   *sealer.Sealer
 	embedder memory.Embedder
+	// pipelines executes pipeline runs.
+	pipelines *engine.Engine
 }
 
 func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
@@ -194,18 +204,19 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		return nil, err
 	}
 	return httpapi.New(httpapi.Deps{
-		Log:      log,
-		Store:    db,
-		Registry: reg,
-		Auth:     svc,
-		Limiter:  limiter,
-		Bus:      parts.bus,
-		Tools:    parts.tools,
-		MCP:      mcpStatus,
-		Agents:   parts.agents,
-		Sealer:   parts.sealer,
-		Embedder: parts.embedder,
-		Routes:   e.routes,
+		Log:       log,
+		Store:     db,
+		Registry:  reg,
+		Auth:      svc,
+		Limiter:   limiter,
+		Bus:       parts.bus,
+		Tools:     parts.tools,
+		MCP:       mcpStatus,
+		Agents:    parts.agents,
+		Sealer:    parts.sealer,
+		Embedder:  parts.embedder,
+		Pipelines: parts.pipelines,
+		Routes:    e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,
 			MaxBodyBytes:          cfg.MaxBodyBytes,

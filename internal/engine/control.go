@@ -11,6 +11,7 @@ import (
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/pipeline"
 	"github.com/gathering/gathering/internal/store"
+	"github.com/gathering/gathering/internal/tool"
 )
 
 // controlType is the event that carries a cancel, an approval decision or
@@ -75,12 +76,12 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("the pipeline definition has %d problems", len(e.Problems))
 }
 
-// Problems validates a pipeline's definition against the agents and tools
-// that exist now.
-func (e *Engine) Problems(ctx context.Context, p store.Pipeline) []pipeline.Problem {
+// Check validates a pipeline's definition against the agents in db and
+// the tools in reg as they are now: the check a run must pass.
+func Check(ctx context.Context, db store.AgentStore, reg *tool.Registry, p store.Pipeline) []pipeline.Problem {
 	return pipeline.Check(p.Nodes, p.Edges, p.Settings, pipeline.Refs{
-		Agent: func(id int64) bool { _, err := e.db.AgentGet(ctx, id); return err == nil },
-		Tool:  func(name string) bool { _, ok := e.tools.Registry().Get(name); return ok },
+		Agent: func(id int64) bool { _, err := db.AgentGet(ctx, id); return err == nil },
+		Tool:  func(name string) bool { _, ok := reg.Get(name); return ok },
 	})
 }
 
@@ -95,7 +96,7 @@ func (e *Engine) Submit(ctx context.Context, pipelineID int64, trigger json.RawM
 	if p.Status == store.PipelinePaused {
 		return store.PipelineRun{}, gathering.Errorf(gathering.ECONFLICT, "The pipeline %q is paused; resume it to run it.", p.Name)
 	}
-	if problems := e.Problems(ctx, p); len(problems) > 0 {
+	if problems := Check(ctx, e.db, e.tools.Registry(), p); len(problems) > 0 {
 		return store.PipelineRun{}, &InvalidError{Problems: problems}
 	}
 	if len(trigger) == 0 {

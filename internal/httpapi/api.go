@@ -21,6 +21,7 @@ import (
 
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/ratelimit"
@@ -64,7 +65,10 @@ type Deps struct {
 	// Embedder embeds agents' memories and the knowledge base; nil leaves
 	// the /memories routes out.
 	Embedder memory.Embedder
-	Options  Options
+	// Pipelines executes pipeline runs; nil leaves the run routes out
+	// (pipeline definitions are served with Tools).
+	Pipelines *engine.Engine
+	Options   Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
 	Routes []Route
@@ -86,6 +90,7 @@ type API struct {
 	agents       *agent.Service
 	sealer       *sealer.Sealer
 	embedder     memory.Embedder
+	pipelines    *engine.Engine // nil: no run routes
 	hub          *hub
 	streamsEnd   chan struct{} // closed when the server stops: streams end
 	endOnce      sync.Once
@@ -116,6 +121,7 @@ func New(d Deps) (*API, error) {
 		agents:     d.Agents,
 		sealer:     d.Sealer,
 		embedder:   d.Embedder,
+		pipelines:  d.Pipelines,
 		hub:        newHub(),
 		streamsEnd: make(chan struct{}),
 		started:    time.Now(),
@@ -123,7 +129,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/openapi"
@@ -77,14 +78,30 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 	}
 	t.Cleanup(func() { tools.Stop(context.Background()) })
 	seal, agents := testAgents(t, db, tools)
+	pipelines := engine.New(db, tools, agents, bus, engine.Options{Instance: "test", Poll: 50 * time.Millisecond})
+	if err := pipelines.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopService(t, pipelines) }) // before the executor stops
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
-		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal, Embedder: memory.NewLocal(0)})
+		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal,
+		Embedder: memory.NewLocal(0), Pipelines: pipelines})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return setup{api, srv, db, toolRuns}
+}
+
+// stopService stops a service within a few seconds: what still runs then
+// is cancelled.
+func stopService(t testing.TB, s interface{ Stop(context.Context) error }) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.Stop(ctx); err != nil {
+		t.Errorf("stop %T: %v", s, err)
+	}
 }
 
 func get(t *testing.T, url string, header ...string) (*http.Response, string) {

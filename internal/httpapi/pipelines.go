@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/pipeline"
 	"github.com/gathering/gathering/internal/store"
@@ -16,8 +17,8 @@ import (
 // configs).
 const pipelineBodyLimit = 4 << 20
 
-// pipelineRoutes are the pipeline definitions. Runs arrive with the
-// engine.
+// pipelineRoutes are the pipeline definitions; their runs are in
+// runRoutes.
 func (a *API) pipelineRoutes() []Route {
 	if a.tools == nil {
 		return nil
@@ -96,23 +97,22 @@ type ValidationResponse struct {
 }
 
 // problems validates a stored definition against the agents and tools
-// that exist now.
+// that exist now, with the engine's own check: what the API accepts is
+// what the engine runs.
 func (a *API) problems(ctx context.Context, p store.Pipeline) []pipeline.Problem {
-	return pipeline.Check(p.Nodes, p.Edges, p.Settings, pipeline.Refs{
-		Agent: func(id int64) bool { _, err := a.store.AgentGet(ctx, id); return err == nil },
-		Tool:  func(name string) bool { _, ok := a.tools.Registry().Get(name); return ok },
-	})
+	return engine.Check(ctx, a.store, a.tools.Registry(), p)
 }
 
 // invalidPipeline is the 422 answering an activation or run of an invalid
 // definition; each problem becomes a field error named after its node or
-// edge ("nodes/fetch/config/task", "edges/e1/condition").
-func invalidPipeline(problems []pipeline.Problem) error {
+// edge ("nodes/fetch/config/task", "edges/e1/condition"). refused says
+// what the definition cannot be: "activated", "run".
+func invalidPipeline(refused string, problems []pipeline.Problem) error {
 	fields := make([]gathering.FieldError, 0, len(problems))
 	for _, p := range problems {
 		fields = append(fields, gathering.FieldError{Field: p.Path(), Message: p.Message})
 	}
-	return gathering.Invalid("The pipeline definition is invalid; it may be saved as a draft but not activated.", fields...)
+	return gathering.Invalid("The pipeline definition is invalid; it may be saved as a draft but not "+refused+".", fields...)
 }
 
 func (a *API) listPipelines(w http.ResponseWriter, r *http.Request) error {
@@ -173,7 +173,7 @@ func (a *API) checkRunnable(ctx context.Context, p store.Pipeline) error {
 		return nil
 	}
 	if problems := a.problems(ctx, p); len(problems) > 0 {
-		return invalidPipeline(problems)
+		return invalidPipeline("activated", problems)
 	}
 	return nil
 }
@@ -226,10 +226,28 @@ func (a *API) deletePipeline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkNoRuns(r.Context(), id); err != nil {
+		return err
+	}
 	if err := a.store.PipelineDelete(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// checkNoRuns refuses to delete a pipeline whose runs are not finished:
+// deleting it would delete them under the instance executing them.
+func (a *API) checkNoRuns(ctx context.Context, id int64) error {
+	n, err := a.store.RunCountUnfinished(ctx, id)
+	switch {
+	case err != nil:
+		return err
+	case n == 1:
+		return gathering.Errorf(gathering.ECONFLICT, "The pipeline has 1 unfinished run; cancel it first.")
+	case n > 1:
+		return gathering.Errorf(gathering.ECONFLICT, "The pipeline has %d unfinished runs; cancel them first.", n)
+	}
 	return nil
 }
 
