@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gathering/gathering/internal/store/pgtest"
 )
 
 // deliveries is a webhook receiver that keeps every request it gets, and
@@ -178,4 +180,53 @@ func countCompleted(v runView) int {
 		}
 	}
 	return n
+}
+
+// TestProcessCancelAbortsAcrossInstances runs a pipeline whose HTTP node
+// hangs on one instance and cancels it through another sharing the same
+// PostgreSQL: the run is cancelled at once and the owning instance aborts
+// the in-flight request within a second.
+func TestProcessCancelAbortsAcrossInstances(t *testing.T) {
+	t.Parallel()
+	arrived, aborted := make(chan struct{}, 1), make(chan time.Time, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+			aborted <- time.Now()
+		case <-time.After(time.Minute):
+		}
+	}))
+	t.Cleanup(hang.Close)
+	vars, password := adminVars(t)
+	vars = append(vars, "DATABASE_URL="+pgtest.NewDatabase(t), "SECRET_KEY="+strings.Repeat("x", 40),
+		"GATHERING_OUTBOUND_ALLOWLIST=127.0.0.0/8")
+	owner := serveProcess(t, t.TempDir(), vars...)
+	other := serveProcess(t, t.TempDir(), vars...)
+	token := accessToken(t, owner.url, "ops@example.com", password)
+	definition := fmt.Sprintf(`{"name": "hang", "status": "active", "nodes": [{"id": "call", "type": "tool",
+		"config": {"tool": "http.request", "input": {"method": "GET", "url": %q, "timeout_seconds": 60}}}]}`, hang.URL)
+	runPath := startRun(t, owner.url, token, definition)
+	select {
+	case <-arrived:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the node never called: %+v", getRun(t, owner.url, token, runPath))
+	}
+	start := time.Now()
+	code, body := request(t, "POST", other.url+runPath+"/cancel", token, "")
+	if code != 200 || !strings.Contains(body, `"status":"cancelled"`) {
+		t.Fatalf("cancel through the other instance: %d %s", code, body)
+	}
+	select {
+	case at := <-aborted:
+		if at.Sub(start) > time.Second {
+			t.Errorf("the request was aborted %s after the cancel", at.Sub(start))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the owning instance did not abort the in-flight request")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if v := getRun(t, owner.url, token, runPath); v.Status != "cancelled" || v.Nodes[0].Status != "cancelled" {
+		t.Errorf("after the cancel: %+v", v)
+	}
 }

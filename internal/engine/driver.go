@@ -44,6 +44,7 @@ type driver struct {
 type nodeState struct {
 	attempt int              // the latest attempt's number; 0 before any
 	status  store.NodeStatus // the latest attempt's status; "" before any
+	started time.Time        // when the latest attempt started
 	running bool             // a goroutine executes it now
 	done    bool             // it will not run again in this run
 	live    bool             // done, and its outgoing edges may be live
@@ -53,10 +54,9 @@ type nodeState struct {
 
 // result is how a node's goroutine ended.
 type result struct {
-	id     string
-	out    any
-	outRaw json.RawMessage
-	err    error // nil, or the failure after its attempts
+	id  string
+	out any
+	err error // nil, or the failure after its attempts
 }
 
 func newDriver(e *Engine, run store.PipelineRun) *driver {
@@ -198,7 +198,7 @@ func (d *driver) start() error {
 // restore sets s from a recorded attempt a. An attempt that was running
 // belongs to an instance that died: it runs again as the next attempt.
 func (d *driver) restore(s *nodeState, a store.NodeRun) {
-	*s = nodeState{attempt: a.Attempt, status: a.Status, errMsg: a.Error}
+	*s = nodeState{attempt: a.Attempt, status: a.Status, started: a.StartedAt, errMsg: a.Error}
 	switch a.Status {
 	case store.NodeCompleted:
 		s.done, s.live = true, true

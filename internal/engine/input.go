@@ -170,7 +170,7 @@ func (d *driver) awaitDecision(ctx context.Context, a store.Approval) (store.App
 		}
 		wait := d.e.opts.Poll
 		if !a.ExpiresAt.IsZero() {
-			left := a.ExpiresAt.Sub(time.Now())
+			left := time.Until(a.ExpiresAt)
 			if left <= 0 {
 				return a, permanent(gathering.Errorf(gathering.ETIMEOUT, "Nobody decided the approval before it expired at %s.",
 					a.ExpiresAt.UTC().Format(time.RFC3339)))

@@ -16,9 +16,10 @@ import (
 // the node's goroutine reads no shared state.
 type job struct {
 	node        pipeline.Node
-	attempt     int  // the number of the next attempt
-	pending     bool // that attempt is recorded as pending already
-	interrupted int  // an attempt left running by a dead instance; 0 when none
+	attempt     int       // the number of the next attempt
+	pending     bool      // that attempt is recorded as pending already
+	interrupted int       // an attempt left running by a dead instance; 0 when none
+	startedAt   time.Time // when that attempt started
 	env         pipeline.Env
 }
 
@@ -27,7 +28,7 @@ func (d *driver) job(n pipeline.Node) job {
 	s := d.nodes[n.ID]
 	j := job{node: n, attempt: s.attempt, pending: s.status == store.NodePending, env: d.env(d.inputs(n.ID))}
 	if s.status == store.NodeRunning {
-		j.interrupted, j.attempt = s.attempt, s.attempt+1
+		j.interrupted, j.startedAt, j.attempt = s.attempt, s.started, s.attempt+1
 	}
 	if !j.pending && j.interrupted == 0 {
 		j.attempt++
@@ -47,7 +48,8 @@ func (d *driver) execute(j job) result {
 	fail := func(err error) result { return result{id: n.ID, err: err} }
 	if j.interrupted > 0 {
 		lost := store.NodeRun{RunID: d.run.ID, NodeID: n.ID, Attempt: j.interrupted, Status: store.NodeFailed,
-			ErrorCode: gathering.EUNAVAILABLE, Error: "The instance running this attempt stopped.", FinishedAt: time.Now()}
+			ErrorCode: gathering.EUNAVAILABLE, Error: "The instance running this attempt stopped.",
+			StartedAt: j.startedAt, FinishedAt: time.Now()}
 		if err := d.e.db.NodeRunUpdate(d.ctx, d.lease, lost); err != nil {
 			return d.lost(n, err)
 		}

@@ -60,7 +60,7 @@ func TestResumeAfterADeadInstance(t *testing.T) {
 		t.Errorf("calls %v: a must not run again, b once", r.probe.calls)
 	}
 	b := r.attempts(t, run.ID, "b")
-	if len(b) != 2 || b[0].Status != store.NodeFailed || b[1].Status != store.NodeCompleted {
+	if len(b) != 2 || b[0].Status != store.NodeFailed || !b[0].StartedAt.Equal(now.Truncate(time.Millisecond)) || b[1].Status != store.NodeCompleted {
 		t.Fatalf("b's attempts %+v", b)
 	}
 	if got := output(t, b[1]); got["after"] != "from the dead" {

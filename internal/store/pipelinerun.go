@@ -60,7 +60,8 @@ type PipelineRunStore interface {
 	// longer holds. ENOTFOUND when there is no such run.
 	RunFinish(ctx context.Context, e RunEnd) (PipelineRun, bool, error)
 	// RunRetry turns a failed run back to pending (no owner, no error, no
-	// FinishedAt) and inserts a pending next attempt for every node whose
+	// StartedAt or FinishedAt: its timeout counts again from its next
+	// claim) and inserts a pending next attempt for every node whose
 	// latest attempt is failed, cancelled or timed_out, all in one
 	// transaction. ENOTFOUND when there is no such run, ECONFLICT when it
 	// is not failed.

@@ -356,7 +356,7 @@ func finishable(r store.PipelineRun, l *store.Lease) bool {
 }
 
 // RunRetry locks a failed run, turns it back to pending without owner,
-// lease, error or FinishedAt (its epoch and StartedAt stay), and inserts
+// lease, error, StartedAt or FinishedAt (its epoch stays), and inserts
 // the next attempt, pending and without input, of every node whose latest
 // attempt failed, was cancelled or timed out, in one transaction.
 func (s *Store) RunRetry(ctx context.Context, id string) (store.PipelineRun, error) {
@@ -371,8 +371,8 @@ func (s *Store) RunRetry(ctx context.Context, id string) (store.PipelineRun, err
 		}
 		var err error
 		run, err = scanRun(tx.QueryRow(ctx,
-			`UPDATE pipeline_runs SET status = 'pending', error_code = '', error = '', finished_at = NULL, owner = '',
-			     lease_until = NULL
+			`UPDATE pipeline_runs SET status = 'pending', error_code = '', error = '', started_at = NULL, finished_at = NULL,
+			     owner = '', lease_until = NULL
 			 WHERE id = $1 RETURNING `+runColumns, id))
 		if err != nil {
 			return err

@@ -379,8 +379,8 @@ func finishable(r store.PipelineRun, l *store.Lease) bool {
 	return l == nil || (r.Owner == l.Owner && r.Epoch == l.Epoch && r.Status != store.RunPending)
 }
 
-// RunRetry turns a failed run back to pending without owner, lease, error
-// or FinishedAt (its epoch and StartedAt stay), and inserts the next
+// RunRetry turns a failed run back to pending without owner, lease, error,
+// StartedAt or FinishedAt (its epoch stays), and inserts the next
 // attempt, pending and without input, of every node whose latest attempt
 // failed, was cancelled or timed out, in one write transaction.
 func (s *Store) RunRetry(ctx context.Context, id string) (store.PipelineRun, error) {
@@ -395,8 +395,8 @@ func (s *Store) RunRetry(ctx context.Context, id string) (store.PipelineRun, err
 		}
 		var err error
 		run, err = scanRun(tx.QueryRowContext(ctx,
-			`UPDATE pipeline_runs SET status = 'pending', error_code = '', error = '', finished_at = NULL, owner = '',
-			     lease_until = NULL
+			`UPDATE pipeline_runs SET status = 'pending', error_code = '', error = '', started_at = NULL, finished_at = NULL,
+			     owner = '', lease_until = NULL
 			 WHERE id = ? RETURNING `+runColumns, id))
 		if err != nil {
 			return err

@@ -555,7 +555,7 @@ func testRunRetry(t *testing.T, s store.Store) {
 	got, err := s.RunRetry(ctx, r.ID)
 	want := failed
 	want.Status, want.ErrorCode, want.Error, want.Owner = store.RunPending, "", "", ""
-	want.FinishedAt, want.LeaseUntil = time.Time{}, time.Time{}
+	want.StartedAt, want.FinishedAt, want.LeaseUntil = time.Time{}, time.Time{}, time.Time{}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("RunRetry = %s, %v;\nwant %s", showRun(got), err, showRun(want))
 	}
