@@ -447,29 +447,28 @@ func (s *Store) NodeRunsCreate(ctx context.Context, l store.Lease, runs []store.
 	return runError(err, "create attempts of run %s", l.RunID)
 }
 
-// NodeRunUpdate writes an attempt in a transaction that holds the lease,
-// with one UPDATE that matches only a pending or running attempt. EINVALID
+// NodeRunUpdate writes an attempt with one statement (the hot path of a
+// running pipeline): its CTE locks the run row FOR SHARE while the lease
+// holds, as RunFinish's FOR UPDATE would conflict with, and the UPDATE
+// matches only a pending or running attempt of a run so held. EINVALID
 // too when the attempt is not of the run of l, or its status is unknown.
 func (s *Store) NodeRunUpdate(ctx context.Context, l store.Lease, n store.NodeRun) error {
 	if err := checkNodeRun(l, n); err != nil {
 		return err
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := holdLease(ctx, tx, l); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx,
-			`UPDATE pipeline_node_runs SET status = $4, input = $5, output = $6, error_code = $7, error = $8,
-			     started_at = $9, finished_at = $10, input_tokens = $11, output_tokens = $12, cost = $13
-			 WHERE run_id = $1 AND node_id = $2 AND attempt = $3 AND status IN ('pending', 'running')`,
-			nodeRunArgs(n)...)
-		if err == nil && tag.RowsAffected() == 0 {
-			err = errAttemptFinished
-		}
-		return err
-	})
-	if _, refused := errors.AsType[refusal](err); refused {
-		err = s.missingOr(ctx, err,
+	tag, err := s.pool.Exec(ctx,
+		`WITH held AS (
+		     SELECT 1 FROM pipeline_runs
+		     WHERE id = $1 AND owner = $14 AND epoch = $15 AND status IN ('running', 'waiting_approval') FOR SHARE)
+		 UPDATE pipeline_node_runs SET status = $4, input = $5, output = $6, error_code = $7, error = $8,
+		     started_at = $9, finished_at = $10, input_tokens = $11, output_tokens = $12, cost = $13
+		 WHERE run_id = $1 AND node_id = $2 AND attempt = $3 AND status IN ('pending', 'running')
+		     AND EXISTS (SELECT 1 FROM held)`,
+		append(nodeRunArgs(n), l.Owner, l.Epoch)...)
+	if err == nil && tag.RowsAffected() == 0 {
+		// The lease no longer holds or the attempt finished: a refusal,
+		// unless there is no such attempt at all.
+		err = s.missingOr(ctx, errAttemptFinished,
 			`SELECT EXISTS (SELECT 1 FROM pipeline_node_runs WHERE run_id = $1 AND node_id = $2 AND attempt = $3)`,
 			n.RunID, n.NodeID, n.Attempt)
 	}
