@@ -230,3 +230,69 @@ func TestProcessCancelAbortsAcrossInstances(t *testing.T) {
 		t.Errorf("after the cancel: %+v", v)
 	}
 }
+
+// fanPipeline is a pipeline of ten nodes: a trigger fanning out to three
+// chains of three HTTP nodes, each POSTing its name to url.
+func fanPipeline(name, url string) string {
+	nodes := []string{`{"id": "start", "type": "trigger"}`}
+	var edges []string
+	for c := range 3 {
+		for i := range 3 {
+			id, from := fmt.Sprintf("c%d_%d", c, i), "start"
+			if i > 0 {
+				from = fmt.Sprintf("c%d_%d", c, i-1)
+			}
+			nodes = append(nodes, fmt.Sprintf(`{"id": %q, "type": "tool", "config": {"tool": "http.request",
+				"input": {"method": "POST", "url": %q, "body": {"node": %q}}}}`, id, url, id))
+			edges = append(edges, fmt.Sprintf(`{"id": "e_%s", "from": %q, "to": %q}`, id, from, id))
+		}
+	}
+	return fmt.Sprintf(`{"name": %q, "status": "active", "nodes": [%s], "edges": [%s]}`, name, strings.Join(nodes, ","), strings.Join(edges, ","))
+}
+
+// TestProcessTwoInstancesRunEveryNodeOnce starts two binaries on one
+// PostgreSQL and submits 100 runs of a 10-node pipeline through both:
+// every run completes and the receiver gets each node's request exactly
+// once.
+func TestProcessTwoInstancesRunEveryNodeOnce(t *testing.T) {
+	t.Parallel()
+	const runs = 100
+	recv, srv := newDeliveries(t, 0)
+	vars, password := adminVars(t)
+	vars = append(vars, "DATABASE_URL="+pgtest.NewDatabase(t), "SECRET_KEY="+strings.Repeat("y", 40),
+		"GATHERING_OUTBOUND_ALLOWLIST=127.0.0.0/8", "GATHERING_RATE_LIMIT_WRITE=100000/min", "GATHERING_RATE_LIMIT_READ=100000/min")
+	instances := []*process{serveProcess(t, t.TempDir(), vars...), serveProcess(t, t.TempDir(), vars...)}
+	token := accessToken(t, instances[0].url, "ops@example.com", password)
+	code, body := request(t, "POST", instances[0].url+"/pipelines", token, fanPipeline("fan", srv.URL))
+	var p struct{ ID int64 }
+	if code != 201 || json.Unmarshal([]byte(body), &p) != nil {
+		t.Fatalf("create pipeline: %d %s", code, body)
+	}
+	for i := range runs {
+		url := fmt.Sprintf("%s/pipelines/%d/run", instances[i%2].url, p.ID)
+		if code, body := request(t, "POST", url, token, fmt.Sprintf(`{"trigger_data": {"i": %d}}`, i)); code != 202 {
+			t.Fatalf("run %d: %d %s", i, code, body)
+		}
+	}
+	list := fmt.Sprintf("%s/pipelines/%d/runs?status=completed&limit=1", instances[1].url, p.ID)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, body := request(t, "GET", list, token, "")
+		var page struct{ Total int }
+		_ = json.Unmarshal([]byte(body), &page)
+		if page.Total == runs {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d runs completed", page.Total, runs)
+		}
+	}
+	_, raw := recv.snapshot()
+	if len(raw) != runs*9 {
+		t.Errorf("the receiver saw %d distinct node keys, want %d", len(raw), runs*9)
+	}
+	for key, n := range raw {
+		if n != 1 {
+			t.Errorf("%s was requested %d times", key, n)
+		}
+	}
+}

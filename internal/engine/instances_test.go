@@ -1,13 +1,15 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gathering/gathering/internal/store"
-	"github.com/gathering/gathering/internal/store/storetest"
+	"github.com/gathering/gathering/internal/store/pgstore"
+	"github.com/gathering/gathering/internal/store/pgtest"
 )
 
 // tenNodes is a pipeline of ten nodes: a trigger fanning out to two
@@ -33,14 +35,15 @@ func tenNodes() (nodes, edges string) {
 // chains names the two chains of tenNodes.
 var chains = []string{"a", "b"}
 
-// TestTwoInstancesRunEveryNodeOnce has two engines on one PostgreSQL
-// database execute 100 runs of a 10-node pipeline submitted through both:
-// every tool node runs exactly once, and both instances take part.
+// TestTwoInstancesRunEveryNodeOnce has two engines, each with its own
+// connection pool, on one PostgreSQL database execute 100 runs of a
+// 10-node pipeline submitted through both: every tool node runs exactly
+// once, and both instances take part.
 func TestTwoInstancesRunEveryNodeOnce(t *testing.T) {
 	t.Parallel()
-	db := storetest.Postgres(t)
-	a := newRig(t, rigOptions{db: db, instance: "instance-a"})
-	b := newRig(t, rigOptions{db: db, instance: "instance-b"})
+	url := pgtest.URL(t)
+	a := newRig(t, rigOptions{db: openPostgres(t, url), instance: "instance-a"})
+	b := newRig(t, rigOptions{db: openPostgres(t, url), instance: "instance-b"})
 	nodes, edges := tenNodes()
 	p := a.pipeline(t, nodes, edges, "")
 	const runs = 100
@@ -74,4 +77,19 @@ func TestTwoInstancesRunEveryNodeOnce(t *testing.T) {
 		t.Errorf("one instance did all the work: %d and %d calls", a.probe.total(), b.probe.total())
 	}
 	t.Logf("instance a ran %d nodes, b %d", a.probe.total(), b.probe.total())
+}
+
+// openPostgres opens a migrated store on the database at url; it is closed
+// when the test ends.
+func openPostgres(t *testing.T, url string) store.Store {
+	t.Helper()
+	db, err := pgstore.Open(context.Background(), pgstore.Config{URL: url, MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
