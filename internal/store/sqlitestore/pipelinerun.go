@@ -469,26 +469,26 @@ func (s *Store) NodeRunsCreate(ctx context.Context, l store.Lease, runs []store.
 	return runError(err, "create attempts of run %s", l.RunID)
 }
 
-// NodeRunUpdate writes an attempt in a write transaction that checks the
-// lease first, with one UPDATE that matches only a pending or running
-// attempt. EINVALID too when the attempt is not of the run of l, or its
-// status is unknown.
+// NodeRunUpdate writes an attempt with one UPDATE (the hot path of a
+// running pipeline) that matches only a pending or running attempt of a run
+// whose lease holds; the one writer makes the check and the write atomic.
+// EINVALID too when the attempt is not of the run of l, or its status is
+// unknown.
 func (s *Store) NodeRunUpdate(ctx context.Context, l store.Lease, n store.NodeRun) error {
 	if err := checkNodeRun(l, n); err != nil {
 		return err
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if err := holdLease(ctx, tx, l); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx,
-			`UPDATE pipeline_node_runs SET status = ?4, input = ?5, output = ?6, error_code = ?7, error = ?8,
-			     started_at = ?9, finished_at = ?10, input_tokens = ?11, output_tokens = ?12, cost = ?13
-			 WHERE run_id = ?1 AND node_id = ?2 AND attempt = ?3 AND status IN ('pending', 'running')`,
-			nodeRunArgs(n)...)
-		return refuseUnchanged(res, err, errAttemptFinished)
-	})
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE pipeline_node_runs SET status = ?4, input = ?5, output = ?6, error_code = ?7, error = ?8,
+		     started_at = ?9, finished_at = ?10, input_tokens = ?11, output_tokens = ?12, cost = ?13
+		 WHERE run_id = ?1 AND node_id = ?2 AND attempt = ?3 AND status IN ('pending', 'running')
+		     AND EXISTS (SELECT 1 FROM pipeline_runs
+		                 WHERE id = ?1 AND owner = ?14 AND epoch = ?15 AND status IN ('running', 'waiting_approval'))`,
+		append(nodeRunArgs(n), l.Owner, l.Epoch)...)
+	err = refuseUnchanged(res, err, errAttemptFinished)
 	if _, refused := errors.AsType[refusal](err); refused {
+		// The lease no longer holds or the attempt finished: a refusal,
+		// unless there is no such attempt at all.
 		err = s.missingOr(ctx, err,
 			`SELECT EXISTS (SELECT 1 FROM pipeline_node_runs WHERE run_id = ?1 AND node_id = ?2 AND attempt = ?3)`,
 			n.RunID, n.NodeID, n.Attempt)
