@@ -46,6 +46,7 @@ type Store interface {
 	MemoryStore
 	PipelineStore
 	PipelineRunStore
+	ScheduleStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the

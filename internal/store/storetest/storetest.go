@@ -57,6 +57,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	exerciseMemories(t, migrated)
 	exercisePipelines(t, migrated)
 	exercisePipelineRuns(t, migrated)
+	exerciseSchedules(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {

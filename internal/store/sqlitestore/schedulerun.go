@@ -1,0 +1,359 @@
+package sqlitestore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/store"
+)
+
+// scheduleRunColumns are the columns scanScheduleRun reads and
+// scheduleRunArgs gives, in order.
+const scheduleRunColumns = `id, action_id, scheduled_for, triggered_by, attempt, status, result, error,
+	pipeline_run_id, background_task_id, trigger_data, not_before, started_at, finished_at, owner, epoch, lease_until`
+
+// scheduleRunInsert inserts the values of scheduleRunColumns.
+const scheduleRunInsert = `INSERT INTO schedule_runs (` + scheduleRunColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// scheduleLeaseHolds matches the run of a lease (?1 run id, ?2 owner, ?3
+// epoch) while that lease holds: the run still has that owner and epoch and
+// is running.
+const scheduleLeaseHolds = `id = ?1 AND owner = ?2 AND epoch = ?3 AND status = 'running'`
+
+// The statuses and triggers of a schedule run.
+var (
+	scheduleRunStatuses = []string{store.ScheduleRunPending, store.ScheduleRunRunning, store.ScheduleRunCompleted,
+		store.ScheduleRunFailed, store.ScheduleRunSkipped}
+	scheduleRunTriggers = []string{store.TriggeredByScheduler, store.TriggeredByManual, store.TriggeredByEvent,
+		store.TriggeredByRecovery}
+)
+
+// scanScheduleRun reads one schedule_runs row, converting its times to UTC
+// and keeping its JSON as the stored bytes.
+func scanScheduleRun(row scanner) (store.ScheduleRun, error) {
+	var r store.ScheduleRun
+	var result, trigger sql.NullString
+	var scheduled int64
+	var notBefore, started, finished, lease sql.NullInt64
+	err := row.Scan(&r.ID, &r.ActionID, &scheduled, &r.TriggeredBy, &r.Attempt, &r.Status, &result, &r.Error,
+		&r.PipelineRunID, &r.BackgroundTaskID, &trigger, &notBefore, &started, &finished, &r.Owner, &r.Epoch, &lease)
+	r.Result, r.TriggerData = rawJSON(result), rawJSON(trigger)
+	r.ScheduledFor, r.NotBefore, r.StartedAt = fromMS(scheduled), fromNullMS(notBefore), fromNullMS(started)
+	r.FinishedAt, r.LeaseUntil = fromNullMS(finished), fromNullMS(lease)
+	return r, err
+}
+
+// scheduleRunArgs are the values of scheduleRunColumns for r.
+func scheduleRunArgs(r store.ScheduleRun) []any {
+	return []any{r.ID, r.ActionID, r.ScheduledFor.UnixMilli(), r.TriggeredBy, r.Attempt, r.Status, nullJSON(r.Result),
+		r.Error, r.PipelineRunID, r.BackgroundTaskID, nullJSON(r.TriggerData), nullMS(r.NotBefore),
+		nullMS(r.StartedAt), nullMS(r.FinishedAt), r.Owner, r.Epoch, nullMS(r.LeaseUntil)}
+}
+
+// newScheduleRun is r as inserted: attempt 1 when it has none, epoch 1
+// when running, else no owner, epoch or lease. EINVALID when r has no id
+// or time, an unknown status or trigger, or invalid JSON.
+func newScheduleRun(r store.ScheduleRun) (store.ScheduleRun, error) {
+	r.Attempt = max(r.Attempt, 1)
+	if r.Status == store.ScheduleRunRunning {
+		r.Epoch = 1
+	} else {
+		r.Owner, r.Epoch, r.LeaseUntil = "", 0, time.Time{}
+	}
+	switch {
+	case r.ID == "" || r.ScheduledFor.IsZero():
+		return r, gathering.Errorf(gathering.EINVALID, "a run of action %d needs an id and a time", r.ActionID)
+	case !slices.Contains(scheduleRunStatuses, r.Status), !slices.Contains(scheduleRunTriggers, r.TriggeredBy):
+		return r, gathering.Errorf(gathering.EINVALID, "run %s: status %q or trigger %q is unknown", r.ID, r.Status,
+			r.TriggeredBy)
+	case r.Status == store.ScheduleRunRunning && r.Owner == "":
+		return r, gathering.Errorf(gathering.EINVALID, "running run %s has no owner", r.ID)
+	case r.Result != nil && !validJSON(r.Result), r.TriggerData != nil && !validJSON(r.TriggerData):
+		return r, gathering.Errorf(gathering.EINVALID, "run %s: result or trigger data is not valid JSON", r.ID)
+	}
+	return r, nil
+}
+
+// plannedRun is a run a plan lists for action a, claimed at now for owner
+// until leaseUntil when running, as newScheduleRun inserts it. EINVALID
+// when it is not pending, running or skipped.
+func plannedRun(r store.ScheduleRun, a int64, c dueClaim) (store.ScheduleRun, error) {
+	r.ActionID, r.TriggeredBy = a, cmp.Or(r.TriggeredBy, store.TriggeredByScheduler)
+	switch r.Status {
+	case store.ScheduleRunRunning:
+		r.Owner, r.LeaseUntil, r.StartedAt = c.owner, c.leaseUntil, c.now
+	case store.ScheduleRunPending, store.ScheduleRunSkipped:
+	default:
+		return r, gathering.Errorf(gathering.EINVALID, "action %d: a plan cannot record a %q run", a, r.Status)
+	}
+	return newScheduleRun(r)
+}
+
+// dueClaim is one ActionClaimDue call: when it claims, for whom, and how
+// the scheduler plans each action.
+type dueClaim struct {
+	now, leaseUntil time.Time
+	owner           string
+	plan            func(a store.ScheduledAction, unfinished int) store.ClaimPlan
+}
+
+// ActionClaimDue claims due actions one write transaction each, until it
+// has claimed limit or none is left that it has not seen in this call. The
+// one writer serializes the claims, so an action is never taken twice and
+// there is no lock to skip.
+func (s *Store) ActionClaimDue(ctx context.Context, now time.Time, limit int, owner string, leaseUntil time.Time,
+	plan func(a store.ScheduledAction, unfinished int) store.ClaimPlan) ([]store.ScheduleRun, error) {
+	if owner == "" {
+		return nil, gathering.Errorf(gathering.EINVALID, "a run's owner must not be empty")
+	}
+	c := dueClaim{now: now, leaseUntil: leaseUntil, owner: owner, plan: plan}
+	var claimed []store.ScheduleRun
+	var seen []int64
+	for range max(limit, 0) {
+		id, runs, err := s.claimAction(ctx, c, seen)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return claimed, nil
+		case err != nil:
+			return claimed, claimError(err, owner)
+		}
+		claimed = append(claimed, runs...)
+		seen = append(seen, id)
+	}
+	return claimed, nil
+}
+
+// claimError is translate, except that an error of ours (a plan refused)
+// is returned as it is.
+func claimError(err error, owner string) error {
+	if _, ours := errors.AsType[*gathering.Error](err); ours {
+		return err
+	}
+	return translate(err, "claim due actions for %s", owner)
+}
+
+// claimAction claims, in one write transaction, the oldest due action not
+// in seen: it inserts the runs the plan lists (but those whose occurrence
+// exists) and advances the action. It returns the action's id and the
+// inserted running runs; sql.ErrNoRows when no action is due.
+func (s *Store) claimAction(ctx context.Context, c dueClaim, seen []int64) (int64, []store.ScheduleRun, error) {
+	var id int64
+	var claimed []store.ScheduleRun
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		a, err := nextDueAction(ctx, tx, c.now, seen)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		unfinished, err := countUnfinished(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		claimed, err = applyPlan(ctx, tx, a.ID, c, c.plan(a, unfinished))
+		return err
+	})
+	return id, claimed, err
+}
+
+// applyPlan records in tx what plan decided for action id: its runs,
+// inserted unless their occurrence exists, and the action's advance. It
+// returns the inserted running runs.
+func applyPlan(ctx context.Context, tx *sql.Tx, id int64, c dueClaim, plan store.ClaimPlan) ([]store.ScheduleRun, error) {
+	if !slices.Contains(actionStatuses, plan.Status) {
+		return nil, gathering.Errorf(gathering.EINVALID, "action %d: a plan cannot set status %q", id, plan.Status)
+	}
+	var claimed []store.ScheduleRun
+	var last time.Time
+	for _, planned := range plan.Runs {
+		r, err := plannedRun(planned, id, c)
+		if err != nil {
+			return nil, err
+		}
+		if r.ScheduledFor.After(last) {
+			last = r.ScheduledFor
+		}
+		r, err = scanScheduleRun(tx.QueryRowContext(ctx,
+			scheduleRunInsert+` ON CONFLICT (action_id, scheduled_for) DO NOTHING RETURNING `+scheduleRunColumns,
+			scheduleRunArgs(r)...))
+		switch {
+		case errors.Is(err, sql.ErrNoRows): // the occurrence exists
+		case err != nil:
+			return nil, err
+		case r.Status == store.ScheduleRunRunning:
+			claimed = append(claimed, r)
+		}
+	}
+	return claimed, advanceAction(ctx, tx, id, plan, last, c.now)
+}
+
+// ActionFire inserts one run of an action, as newScheduleRun makes it.
+func (s *Store) ActionFire(ctx context.Context, r store.ScheduleRun) (store.ScheduleRun, error) {
+	r.Status = cmp.Or(r.Status, store.ScheduleRunPending)
+	if r.Status != store.ScheduleRunPending && r.Status != store.ScheduleRunRunning {
+		return store.ScheduleRun{}, gathering.Errorf(gathering.EINVALID, "a fired run cannot be %q", r.Status)
+	}
+	r, err := newScheduleRun(r)
+	if err != nil {
+		return store.ScheduleRun{}, err
+	}
+	got, err := scanScheduleRun(s.write.QueryRowContext(ctx, scheduleRunInsert+` RETURNING `+scheduleRunColumns,
+		scheduleRunArgs(r)...))
+	return got, refError(err, gathering.ENOTFOUND, "action not found", "fire action %d", r.ActionID)
+}
+
+// ScheduleRunGet returns a run or ENOTFOUND.
+func (s *Store) ScheduleRunGet(ctx context.Context, id string) (store.ScheduleRun, error) {
+	r, err := scanScheduleRun(s.read.QueryRowContext(ctx, `SELECT `+scheduleRunColumns+` FROM schedule_runs WHERE id = ?`, id))
+	return r, translate(err, "get schedule run %s", id)
+}
+
+// ScheduleRunList returns a page of an action's runs, newest scheduled_for
+// first (each is unique to its action), and the total. A page holds 50
+// runs when Limit is not positive, and at most 500.
+func (s *Store) ScheduleRunList(ctx context.Context, actionID int64, p store.Page) ([]store.ScheduleRun, int, error) {
+	var total int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM schedule_runs WHERE action_id = ?`, actionID).Scan(&total)
+	if err != nil {
+		return nil, 0, translate(err, "count runs of action %d", actionID)
+	}
+	limit, offset := listPage(p)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+scheduleRunColumns+` FROM schedule_runs WHERE action_id = ?
+		 ORDER BY scheduled_for DESC LIMIT ? OFFSET ?`, actionID, limit, offset)
+	if err != nil {
+		return nil, 0, translate(err, "list runs of action %d", actionID)
+	}
+	list, err := collect(rows, scanScheduleRun)
+	return list, total, translate(err, "list runs of action %d", actionID)
+}
+
+// ScheduleRunClaim takes, in one UPDATE on the one writer, the oldest run
+// that needs an owner.
+func (s *Store) ScheduleRunClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (store.ScheduleRun, error) {
+	if owner == "" {
+		return store.ScheduleRun{}, gathering.Errorf(gathering.EINVALID, "a run's owner must not be empty")
+	}
+	r, err := scanScheduleRun(s.write.QueryRowContext(ctx,
+		`UPDATE schedule_runs SET status = 'running', owner = ?1, epoch = epoch + 1, lease_until = ?3, started_at = ?2,
+		     attempt = CASE status WHEN 'running' THEN attempt + 1 ELSE attempt END,
+		     triggered_by = CASE status WHEN 'running' THEN 'recovery' ELSE triggered_by END
+		 WHERE id = (SELECT id FROM schedule_runs
+		             WHERE (status = 'pending' AND (not_before IS NULL OR not_before <= ?2))
+		                OR (status = 'running' AND lease_until < ?2)
+		             ORDER BY coalesce(not_before, scheduled_for), id LIMIT 1)
+		 RETURNING `+scheduleRunColumns, owner, now.UnixMilli(), leaseUntil.UnixMilli()))
+	return r, translate(err, "claim a schedule run for %s", owner)
+}
+
+// ScheduleRunHeartbeat extends, in one UPDATE, every listed lease that
+// holds, and returns the run ids of the others, sorted.
+func (s *Store) ScheduleRunHeartbeat(ctx context.Context, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
+	if len(leases) == 0 {
+		return nil, nil
+	}
+	list, _ := json.Marshal(leases) // marshaling strings and numbers cannot fail
+	rows, err := s.write.QueryContext(ctx,
+		`UPDATE schedule_runs SET lease_until = ?2
+		 FROM (SELECT value ->> 'RunID' AS lease_id, value ->> 'Owner' AS lease_owner,
+		              value ->> 'Epoch' AS lease_epoch FROM json_each(?1)) AS l
+		 WHERE id = lease_id AND owner = lease_owner AND epoch = lease_epoch AND status = 'running'
+		 RETURNING id, owner, epoch`, string(list), leaseUntil.UnixMilli())
+	if err != nil {
+		return nil, translate(err, "extend schedule run leases")
+	}
+	kept, err := collect(rows, func(row scanner) (store.Lease, error) {
+		var l store.Lease
+		return l, row.Scan(&l.RunID, &l.Owner, &l.Epoch)
+	})
+	if err != nil {
+		return nil, translate(err, "extend schedule run leases")
+	}
+	return lostLeases(leases, kept), nil
+}
+
+// leaseKept explains a write under lease l that changed no row: ENOTFOUND
+// when the run is missing, else the lease no longer holds.
+func (s *Store) leaseKept(ctx context.Context, l store.Lease, res sql.Result, err error) error {
+	err = refuseUnchanged(res, err, errLeaseLost)
+	if errors.Is(err, errLeaseLost) {
+		err = s.missingOr(ctx, err, `SELECT EXISTS (SELECT 1 FROM schedule_runs WHERE id = ?)`, l.RunID)
+	}
+	return err
+}
+
+// ScheduleRunRelease turns a run held by l back to pending, in one
+// conditional UPDATE.
+func (s *Store) ScheduleRunRelease(ctx context.Context, l store.Lease, now time.Time) error {
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE schedule_runs SET status = 'pending', not_before = ?4, owner = '', lease_until = NULL
+		 WHERE `+scheduleLeaseHolds, l.RunID, l.Owner, l.Epoch, now.UnixMilli())
+	return runError(s.leaseKept(ctx, l, res, err), "release schedule run %s", l.RunID)
+}
+
+// ScheduleRunRetry turns a run held by l back to pending with its next
+// attempt, in one conditional UPDATE.
+func (s *Store) ScheduleRunRetry(ctx context.Context, l store.Lease, notBefore time.Time) error {
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE schedule_runs SET status = 'pending', attempt = attempt + 1, not_before = ?4, owner = '',
+		     lease_until = NULL
+		 WHERE `+scheduleLeaseHolds, l.RunID, l.Owner, l.Epoch, nullMS(notBefore))
+	return runError(s.leaseKept(ctx, l, res, err), "retry schedule run %s", l.RunID)
+}
+
+// ScheduleRunLink records what a run held by l started, in one conditional
+// UPDATE.
+func (s *Store) ScheduleRunLink(ctx context.Context, l store.Lease, pipelineRunID, backgroundTaskID string) error {
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE schedule_runs SET pipeline_run_id = ?4, background_task_id = ?5 WHERE `+scheduleLeaseHolds,
+		l.RunID, l.Owner, l.Epoch, pipelineRunID, backgroundTaskID)
+	return runError(s.leaseKept(ctx, l, res, err), "link schedule run %s", l.RunID)
+}
+
+// ScheduleRunFinish finishes a run held by l and counts it on its action,
+// in one write transaction.
+func (s *Store) ScheduleRunFinish(ctx context.Context, l store.Lease, r store.ScheduleRun) error {
+	if err := checkScheduleFinish(l, r); err != nil {
+		return err
+	}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var actionID int64
+		err := tx.QueryRowContext(ctx,
+			`UPDATE schedule_runs SET status = ?4, result = ?5, error = ?6,
+			     pipeline_run_id = coalesce(nullif(?7, ''), pipeline_run_id),
+			     background_task_id = coalesce(nullif(?8, ''), background_task_id),
+			     finished_at = ?9, lease_until = min(lease_until, ?9)
+			 WHERE `+scheduleLeaseHolds+` RETURNING action_id`, l.RunID, l.Owner, l.Epoch, r.Status,
+			nullJSON(r.Result), r.Error, r.PipelineRunID, r.BackgroundTaskID, r.FinishedAt.UnixMilli()).Scan(&actionID)
+		if err != nil || r.Status == store.ScheduleRunSkipped {
+			return err
+		}
+		return countFinish(ctx, tx, actionID, r.Status, r.FinishedAt)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.missingOr(ctx, errLeaseLost, `SELECT EXISTS (SELECT 1 FROM schedule_runs WHERE id = ?)`, l.RunID)
+	}
+	return runError(err, "finish schedule run %s", l.RunID)
+}
+
+// checkScheduleFinish refuses with EINVALID an outcome that is not final,
+// has no time, is of another run than l's, or whose result is invalid JSON.
+func checkScheduleFinish(l store.Lease, r store.ScheduleRun) error {
+	switch {
+	case r.Status != store.ScheduleRunCompleted && r.Status != store.ScheduleRunFailed &&
+		r.Status != store.ScheduleRunSkipped:
+		return gathering.Errorf(gathering.EINVALID, "schedule run %s cannot finish as %q", l.RunID, r.Status)
+	case r.FinishedAt.IsZero():
+		return gathering.Errorf(gathering.EINVALID, "schedule run %s: the outcome has no time", l.RunID)
+	case r.ID != "" && r.ID != l.RunID:
+		return gathering.Errorf(gathering.EINVALID, "outcome of run %s under the lease of run %s", r.ID, l.RunID)
+	case r.Result != nil && !validJSON(r.Result):
+		return gathering.Errorf(gathering.EINVALID, "schedule run %s: the result is not valid JSON", l.RunID)
+	}
+	return nil
+}
