@@ -1,0 +1,122 @@
+package scheduler
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/store"
+	"github.com/gathering/gathering/internal/tool"
+)
+
+// pollEvery is how often a run polls the pipeline run or the background
+// tool execution it waits for.
+const pollEvery = 250 * time.Millisecond
+
+// dispatch does an occurrence's work and returns its result: the outcome
+// of the pipeline run it started, or the output of the tool it called.
+func (s *Scheduler) dispatch(ctx context.Context, l store.Lease, a store.ScheduledAction, r store.ScheduleRun) (json.RawMessage, error) {
+	switch a.ActionType {
+	case store.ActionExecutePipeline:
+		return s.runPipeline(ctx, l, a, r)
+	case store.ActionSendNotification:
+		return s.callTool(ctx, a, r, "notify.webhook")
+	case store.ActionCallAPI:
+		out, err := s.callTool(ctx, a, r, "http.request")
+		if err != nil {
+			return out, err
+		}
+		return out, answerError(out)
+	}
+	return nil, gathering.Errorf(gathering.EUNSUPPORTED, "The action type %q cannot run on this server.", a.ActionType)
+}
+
+// pipelineConfig is the action_config of execute_pipeline.
+type pipelineConfig struct {
+	PipelineID  int64           `json:"pipeline_id"`
+	TriggerData json.RawMessage `json:"trigger_data"`
+}
+
+// runPipeline starts a run of the configured pipeline with the trigger data
+// (the event's, for an event run), links it, and waits for its end: the
+// occurrence completes only when the pipeline run completes. Running out of
+// time cancels the pipeline run.
+func (s *Scheduler) runPipeline(ctx context.Context, l store.Lease, a store.ScheduledAction, r store.ScheduleRun) (json.RawMessage, error) {
+	var cfg pipelineConfig
+	if err := json.Unmarshal(a.ActionConfig, &cfg); err != nil {
+		return nil, gathering.Errorf(gathering.EINVALID, "The action's config is not valid: %v", err)
+	}
+	trigger := cfg.TriggerData
+	if len(r.TriggerData) > 0 {
+		trigger = r.TriggerData
+	}
+	run, err := s.pipelines.Submit(ctx, cfg.PipelineID, trigger, a.CreatedBy)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.ScheduleRunLink(ctx, l, run.ID, ""); err != nil {
+		return nil, err
+	}
+	for !run.Status.Final() {
+		select {
+		case <-ctx.Done():
+			_, _ = s.pipelines.Cancel(context.WithoutCancel(ctx), run.ID)
+			return nil, context.Cause(ctx)
+		case <-time.After(pollEvery):
+		}
+		if run, err = s.db.RunGet(ctx, run.ID); err != nil {
+			return nil, err
+		}
+	}
+	out, _ := json.Marshal(map[string]any{"pipeline_run_id": run.ID, "status": run.Status})
+	if run.Status != store.RunCompleted {
+		return out, gathering.Errorf(gathering.EUNAVAILABLE, "The pipeline run %s ended %s: %s", run.ID, run.Status, run.Error)
+	}
+	return out, nil
+}
+
+// callTool calls a tool with the action's config as its input, as the
+// action's creator and with the occurrence's idempotency key, and waits for
+// a background execution to end.
+func (s *Scheduler) callTool(ctx context.Context, a store.ScheduledAction, r store.ScheduleRun, name string) (json.RawMessage, error) {
+	ctx = tool.WithIdempotencyKey(ctx, idempotencyKey(r))
+	e, err := s.tools.Execute(ctx, tool.Request{Tool: name, Input: a.ActionConfig, Caller: s.callerOf(ctx, a), UserID: a.CreatedBy})
+	if err != nil {
+		return nil, err
+	}
+	for e.Status == store.ToolPending || e.Status == store.ToolRunning || e.Status == store.ToolAwaitingConfirmation {
+		select {
+		case <-ctx.Done():
+			_, _ = s.tools.Cancel(context.WithoutCancel(ctx), e.ID)
+			return nil, context.Cause(ctx)
+		case <-time.After(pollEvery):
+		}
+		if e, err = s.tools.Get(ctx, e.ID); err != nil {
+			return nil, err
+		}
+	}
+	if e.Status != store.ToolSucceeded {
+		return nil, gathering.Errorf(cmpCode(e.ErrorCode), "The tool %s ended %s: %s", name, e.Status, e.Error)
+	}
+	return e.Output, nil
+}
+
+// cmpCode returns code, or EINTERNAL when it is empty.
+func cmpCode(code string) string {
+	if code == "" {
+		return gathering.EINTERNAL
+	}
+	return code
+}
+
+// answerError turns an http.request answer of 400 or more into the
+// occurrence's failure.
+func answerError(out json.RawMessage) error {
+	var resp struct{ Status int }
+	_ = json.Unmarshal(out, &resp)
+	if resp.Status >= 400 {
+		return gathering.Errorf(gathering.EUNAVAILABLE, "The API answered with status %d.", resp.Status)
+	}
+	return nil
+}
