@@ -130,7 +130,7 @@ func TestPlanExpiry(t *testing.T) {
 	}
 	every := withDefaults(store.ScheduledAction{ScheduleType: store.ScheduleInterval, IntervalSec: 90,
 		StartDate: at(9, 0), NextRunAt: at(10, 0)})
-	if p := plan(every, 0, at(10, 0), true); !p.NextRunAt.Equal(at(10, 0).Add(90*time.Second)) {
+	if p := plan(every, 0, at(10, 0), true); !p.NextRunAt.Equal(at(10, 0).Add(90 * time.Second)) {
 		t.Errorf("interval: next %v", p.NextRunAt)
 	}
 }

@@ -180,7 +180,9 @@ func (s *Scheduler) work(ctx context.Context) {
 	}
 	now := time.Now()
 	runs, err := s.db.ActionClaimDue(ctx, now, s.opts.ClaimBatch, s.opts.Instance, now.Add(s.opts.Lease),
-		func(a store.ScheduledAction, unfinished int) store.ClaimPlan { return plan(a, unfinished, now, s.room()) })
+		func(a store.ScheduledAction, unfinished int) store.ClaimPlan {
+			return plan(a, unfinished, now, s.room())
+		})
 	if err != nil && ctx.Err() == nil {
 		s.opts.Logger.Warn("claiming due scheduled actions failed", "err", err)
 	}
