@@ -178,10 +178,16 @@ func (s *Scheduler) work(ctx context.Context) {
 	if !s.room() {
 		return
 	}
-	now := time.Now()
+	now, planned := time.Now(), 0 // runs planned to start here, not yet executing
 	runs, err := s.db.ActionClaimDue(ctx, now, s.opts.ClaimBatch, s.opts.Instance, now.Add(s.opts.Lease),
 		func(a store.ScheduledAction, unfinished int) store.ClaimPlan {
-			return plan(a, unfinished, now, s.room())
+			p := plan(a, unfinished, now, s.roomFor(planned+1))
+			for _, r := range p.Runs {
+				if r.Status == store.ScheduleRunRunning {
+					planned++
+				}
+			}
+			return p
 		})
 	if err != nil && ctx.Err() == nil {
 		s.opts.Logger.Warn("claiming due scheduled actions failed", "err", err)
@@ -205,10 +211,13 @@ func (s *Scheduler) work(ctx context.Context) {
 }
 
 // room reports whether this instance may execute one more run.
-func (s *Scheduler) room() bool {
+func (s *Scheduler) room() bool { return s.roomFor(1) }
+
+// roomFor reports whether this instance may execute n more runs.
+func (s *Scheduler) roomFor(n int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.stopping && len(s.live) < s.opts.MaxRunning
+	return !s.stopping && len(s.live)+n <= s.opts.MaxRunning
 }
 
 // heartbeat renews the leases of the runs this instance executes and
