@@ -31,7 +31,7 @@ type receiver struct {
 	status int
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t testing.TB) *receiver {
 	r := &receiver{status: 200}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
@@ -65,9 +65,12 @@ type rig struct {
 	userID int64
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig { return newRigOn(t, storetest.SQLite(t), true, 3*time.Second) }
+
+// newRigOn is a rig on db whose scheduler has lease; exclusive says db has
+// no other instance.
+func newRigOn(t testing.TB, db store.Store, exclusive bool, lease time.Duration) *rig {
 	t.Helper()
-	db := storetest.SQLite(t)
 	allow, err := netguard.ParseAllowList("127.0.0.0/8")
 	if err != nil {
 		t.Fatal(err)
@@ -79,9 +82,9 @@ func newRig(t *testing.T) *rig {
 		}
 	}
 	bus := event.NewBus(event.Config{Instance: "test"})
-	exec := tool.NewExecutor(reg, db, bus, tool.ExecutorOptions{Instance: "test", Exclusive: true})
-	eng := engine.New(db, exec, nil, bus, engine.Options{Instance: "test", Poll: 50 * time.Millisecond, Exclusive: true})
-	s := scheduler.New(db, eng, exec, bus, scheduler.Options{Instance: "test", Lease: 3 * time.Second})
+	exec := tool.NewExecutor(reg, db, bus, tool.ExecutorOptions{Instance: "test", Exclusive: exclusive})
+	eng := engine.New(db, exec, nil, bus, engine.Options{Instance: "test", Poll: 50 * time.Millisecond, Exclusive: exclusive})
+	s := scheduler.New(db, eng, exec, bus, scheduler.Options{Instance: "test", Lease: lease})
 	services := []interface {
 		Start(context.Context) error
 		Stop(context.Context) error
@@ -109,7 +112,7 @@ func newRig(t *testing.T) *rig {
 }
 
 // create creates an action, failing the test on an error.
-func (r *rig) create(t *testing.T, a store.ScheduledAction) store.ScheduledAction {
+func (r *rig) create(t testing.TB, a store.ScheduledAction) store.ScheduledAction {
 	t.Helper()
 	a, err := r.sched.Create(context.Background(), a, r.userID)
 	if err != nil {
@@ -119,7 +122,7 @@ func (r *rig) create(t *testing.T, a store.ScheduledAction) store.ScheduledActio
 }
 
 // runs returns an action's runs, oldest first.
-func (r *rig) runs(t *testing.T, id int64) []store.ScheduleRun {
+func (r *rig) runs(t testing.TB, id int64) []store.ScheduleRun {
 	t.Helper()
 	list, _, err := r.db.ScheduleRunList(context.Background(), id, store.Page{Limit: 500})
 	if err != nil {
