@@ -22,6 +22,7 @@ import (
 	"github.com/gathering/gathering/internal/mcp"
 	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/ratelimit"
+	"github.com/gathering/gathering/internal/scheduler"
 	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/server"
 	"github.com/gathering/gathering/internal/startstop"
@@ -99,8 +100,9 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 		Instance: bus.Instance(), Lease: cfg.PipelineLease, MaxRuns: cfg.PipelineMaxRuns, Logger: log,
 		Exclusive: db.Backend() == store.SQLite,
 	})
+	sched := scheduler.New(db, pipelines, tools, bus, scheduler.Options{Instance: bus.Instance(), Lease: cfg.SchedulerLease, Logger: log})
 	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal,
-		embedder: embedder, pipelines: pipelines}, reg, log, e)
+		embedder: embedder, pipelines: pipelines, scheduler: sched}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -115,6 +117,8 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	// The engine stops before the tool executor its nodes call.
 	services = append(services, toolServices...)
 	services = append(services, startstop.Named{Name: "pipeline engine", Service: pipelines})
+	// The scheduler stops before the engine and the executor its runs call.
+	services = append(services, startstop.Named{Name: "scheduler", Service: sched})
 	components := startstop.NewGroup(services...)
 	if err := components.Start(ctx); err != nil {
 		ln.Close()
@@ -192,6 +196,8 @@ type apiParts struct {
 	embedder memory.Embedder
 	// pipelines executes pipeline runs.
 	pipelines *engine.Engine
+	// scheduler fires scheduled actions.
+	scheduler *scheduler.Scheduler
 }
 
 func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
@@ -216,6 +222,7 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		Sealer:    parts.sealer,
 		Embedder:  parts.embedder,
 		Pipelines: parts.pipelines,
+		Scheduler: parts.scheduler,
 		Routes:    e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,

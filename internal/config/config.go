@@ -83,6 +83,7 @@ type Config struct {
 	Embedder           string        // "local" or "provider:<provider>:<model>:<dimension>" (see ParseEmbedder)
 	PipelineLease      time.Duration // a dead instance's pipeline runs are reclaimed after this
 	PipelineMaxRuns    int           // pipeline runs one instance executes at once
+	SchedulerLease     time.Duration // a dead instance's schedule runs are recovered after this
 
 	// Sources tells, per setting (keyed by its canonical variable), where
 	// the value came from: "default", "env NAME" or "flag --name".

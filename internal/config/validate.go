@@ -211,6 +211,9 @@ func (c *Config) validateEvents() Problems {
 	if c.PipelineLease < 3*time.Second || c.PipelineLease > time.Hour {
 		p = append(p, "GATHERING_PIPELINE_LEASE: must be between 3s and 1h")
 	}
+	if c.SchedulerLease < 3*time.Second || c.SchedulerLease > time.Hour {
+		p = append(p, "GATHERING_SCHEDULER_LEASE: must be between 3s and 1h")
+	}
 	if c.PipelineMaxRuns < 1 || c.PipelineMaxRuns > 10_000 {
 		p = append(p, fmt.Sprintf("GATHERING_PIPELINE_MAX_RUNS: %d is not between 1 and 10000", c.PipelineMaxRuns))
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/ratelimit"
+	"github.com/gathering/gathering/internal/scheduler"
 	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
@@ -68,6 +69,9 @@ type Deps struct {
 	// Pipelines executes pipeline runs; nil leaves the run routes out
 	// (pipeline definitions are served with Tools).
 	Pipelines *engine.Engine
+	// Scheduler fires scheduled actions; nil leaves the
+	// /scheduled-actions routes out.
+	Scheduler *scheduler.Scheduler
 	Options   Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
@@ -90,7 +94,8 @@ type API struct {
 	agents       *agent.Service
 	sealer       *sealer.Sealer
 	embedder     memory.Embedder
-	pipelines    *engine.Engine // nil: no run routes
+	pipelines    *engine.Engine       // nil: no run routes
+	scheduler    *scheduler.Scheduler // nil: no scheduled-action routes
 	hub          *hub
 	streamsEnd   chan struct{} // closed when the server stops: streams end
 	endOnce      sync.Once
@@ -122,6 +127,7 @@ func New(d Deps) (*API, error) {
 		sealer:     d.Sealer,
 		embedder:   d.Embedder,
 		pipelines:  d.Pipelines,
+		scheduler:  d.Scheduler,
 		hub:        newHub(),
 		streamsEnd: make(chan struct{}),
 		started:    time.Now(),
@@ -129,7 +135,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

@@ -19,11 +19,14 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/builtin/web"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/memory"
+	"github.com/gathering/gathering/internal/netguard"
 	"github.com/gathering/gathering/internal/openapi"
 	"github.com/gathering/gathering/internal/ratelimit"
+	"github.com/gathering/gathering/internal/scheduler"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/sqlitestore"
 	"github.com/gathering/gathering/internal/tool"
@@ -72,6 +75,7 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 	}
 	t.Cleanup(func() { bus.Stop(context.Background()) })
 	reg, toolRuns := testTools(t)
+	registerWebTools(t, reg)
 	tools := tool.NewExecutor(reg, db, bus, tool.ExecutorOptions{ConfirmTimeout: time.Minute})
 	if err := tools.Start(t.Context()); err != nil {
 		t.Fatal(err)
@@ -83,15 +87,35 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stopService(t, pipelines) }) // before the executor stops
+	sched := scheduler.New(db, pipelines, tools, bus, scheduler.Options{Instance: "test", Lease: 3 * time.Second})
+	if err := sched.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopService(t, sched) }) // before the engine stops
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
 		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal,
-		Embedder: memory.NewLocal(0), Pipelines: pipelines})
+		Embedder: memory.NewLocal(0), Pipelines: pipelines, Scheduler: sched})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return setup{api, srv, db, toolRuns}
+}
+
+// registerWebTools adds http.request and notify.webhook, which scheduled
+// actions call, allowed to reach the tests' loopback servers.
+func registerWebTools(t testing.TB, reg *tool.Registry) {
+	t.Helper()
+	allow, err := netguard.ParseAllowList("127.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tl := range web.Tools(web.Options{AllowList: allow}) {
+		if err := reg.Register(tl); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // stopService stops a service within a few seconds: what still runs then

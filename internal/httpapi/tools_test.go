@@ -87,7 +87,7 @@ func TestToolCatalog(t *testing.T) {
 	code, body = api(t, "GET", s.srv.URL+"/tools/no.such", viewer, "")
 	mustStatus(t, 404, code, body, "unknown tool")
 	code, body = api(t, "GET", s.srv.URL+"/tools/skills", viewer, "")
-	if skills := decodeList[SkillResponse](t, body); code != 200 || skills.Total != 3 || skills.Items[0].Name != "danger" || !skills.Items[0].IsDangerous {
+	if skills := decodeList[SkillResponse](t, body); code != 200 || skills.Total != 5 || skills.Items[0].Name != "danger" || !skills.Items[0].IsDangerous {
 		t.Fatalf("skills: %d %s", code, body)
 	}
 }
@@ -245,16 +245,16 @@ func TestAgentSkills(t *testing.T) {
 	}
 	code, body = api(t, "POST", base+"/skills/enable-all", member, "")
 	mustStatus(t, 200, code, body, "enable all as member")
-	if !strings.Contains(body, `"enabled_skills":["danger","test"]`) {
+	if !strings.Contains(body, `"enabled_skills":["danger","http","notify","test"]`) {
 		t.Fatalf("a member enabled what they may grant only: %s", body)
 	}
 	code, body = api(t, "POST", base+"/skills/enable-all", admin, "")
-	if code != 200 || !strings.Contains(body, `"enabled_skills":["danger","root","test"]`) {
+	if code != 200 || !strings.Contains(body, `"enabled_skills":["danger","http","notify","root","test"]`) {
 		t.Fatalf("enable all as admin: %s", body)
 	}
 	code, body = api(t, "GET", base, viewer, "")
 	var at AgentToolsResponse
-	if err := json.Unmarshal([]byte(body), &at); err != nil || code != 200 || at.EnabledCount != 3 || at.TotalCount != 3 {
+	if err := json.Unmarshal([]byte(body), &at); err != nil || code != 200 || at.EnabledCount != 5 || at.TotalCount != 5 {
 		t.Fatalf("agent tools: %s", body)
 	}
 	code, body = api(t, "POST", base+"/skills/disable-all", member, "")

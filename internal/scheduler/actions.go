@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gathering/gathering/internal/event"
@@ -60,6 +61,10 @@ func (s *Scheduler) Check(ctx context.Context, a store.ScheduledAction) []gather
 		add("description", "at most %d characters", MaxDescriptionLength)
 	}
 	ps = append(ps, SpecOf(a).Validate()...)
+	if a.ScheduleType == store.ScheduleOnce && !a.RunAt.IsZero() && a.Status == store.ActionActive &&
+		time.Since(a.RunAt) > catchUp(a).Window {
+		add("run_at", "is further in the past than the catch-up window (%d s), so it would never run", a.CatchupWindowSec)
+	}
 	if a.ScheduleType == store.ScheduleEvent {
 		add("schedule_type", "event schedules are not available yet on this server")
 	}
@@ -73,7 +78,7 @@ func checkPolicies(a store.ScheduledAction) []gathering.FieldError {
 	var ps []gathering.FieldError
 	oneOf := func(field, v string, allowed ...string) {
 		if !slices.Contains(allowed, v) {
-			ps = append(ps, gathering.FieldError{Field: field, Message: fmt.Sprintf("must be one of %v", allowed)})
+			ps = append(ps, gathering.FieldError{Field: field, Message: "must be one of " + strings.Join(allowed, ", ")})
 		}
 	}
 	within := func(field string, v, lo, hi int64) {

@@ -38,13 +38,20 @@ func (s *Scheduler) execute(r store.ScheduleRun) {
 }
 
 // perform dispatches a run and records its outcome: completed, failed, or
-// retried later while the action allows more attempts. A run cut off by
+// retried later while the action allows more attempts. A run that was
+// waiting when its action was paused or disabled is skipped (a manual run
+// still runs). A run cut off by
 // shutdown is released for another instance; one whose lease was lost is
 // left to its new owner.
 func (s *Scheduler) perform(ctx context.Context, l store.Lease, r store.ScheduleRun) {
 	a, err := s.db.ActionGet(ctx, r.ActionID)
 	if err != nil {
 		s.opts.Logger.Warn("a schedule run lost its action", "run_id", r.ID, "err", err)
+		return
+	}
+	if (a.Status == store.ActionPaused || a.Status == store.ActionDisabled) && r.TriggeredBy != store.TriggeredByManual {
+		r.Status, r.Error, r.FinishedAt = store.ScheduleRunSkipped, "The action is "+a.Status+".", time.Now()
+		s.record(s.db.ScheduleRunFinish(ctx, l, r), r)
 		return
 	}
 	s.publish(ctx, "started", a, r)
