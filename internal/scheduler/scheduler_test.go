@@ -29,6 +29,7 @@ type receiver struct {
 	mu     sync.Mutex
 	keys   []string
 	status int
+	delay  time.Duration
 }
 
 func newReceiver(t testing.TB) *receiver {
@@ -36,8 +37,13 @@ func newReceiver(t testing.TB) *receiver {
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
-		status := r.status
+		status, delay := r.status, r.delay
 		r.mu.Unlock()
+		select {
+		case <-time.After(delay):
+		case <-req.Context().Done():
+			return
+		}
 		w.WriteHeader(status)
 		w.Write([]byte(`{"ok": true}`))
 	}))
@@ -103,7 +109,7 @@ func newRigOn(t testing.TB, db store.Store, exclusive bool, lease time.Duration)
 			}
 		}
 	})
-	u, err := db.UserCreate(context.Background(), store.UserCreateParams{Email: "planner@example.com", Name: "Planner",
+	u, err := db.UserCreate(context.Background(), store.UserCreateParams{Email: "planner-" + event.NewID(time.Now()) + "@example.com", Name: "Planner",
 		Role: gathering.RoleMember, PasswordHash: "x", IsActive: true, At: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -288,5 +294,43 @@ func TestInvalidActionsNameTheirFields(t *testing.T) {
 		ActionConfig: json.RawMessage(`{"goal": "x"}`), ScheduleType: store.ScheduleInterval, IntervalSec: 60}, r.userID)
 	if fs := gathering.ErrorFields(err); len(fs) != 1 || fs[0].Field != "action_type" {
 		t.Errorf("run_task: %v", fs)
+	}
+}
+
+// TestStopReleasesRunsItCannotFinish stops a scheduler while its run waits
+// on a slow API: past the stop deadline the run is released, and another
+// scheduler on the same database runs it again with the same key.
+func TestStopReleasesRunsItCannotFinish(t *testing.T) {
+	t.Parallel()
+	db := storetest.SQLite(t)
+	first := newRigOn(t, db, true, 3*time.Second)
+	recv := newReceiver(t)
+	recv.delay = 2 * time.Second
+	a := first.create(t, store.ScheduledAction{Name: "slow", ActionType: store.ActionCallAPI, ActionConfig: callAPI(recv.URL),
+		ScheduleType: store.ScheduleCron, CronExpression: "0 3 * * *"})
+	run, err := first.sched.Trigger(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the call arrives", func() bool { return len(recv.got()) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := first.sched.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	released, _ := db.ScheduleRunGet(context.Background(), run.ID)
+	if released.Status != store.ScheduleRunPending || released.Owner != "" {
+		t.Fatalf("after Stop the run is %s, owned by %q", released.Status, released.Owner)
+	}
+	recv.mu.Lock()
+	recv.delay = 0
+	recv.mu.Unlock()
+	newRigOn(t, db, true, 3*time.Second)
+	eventually(t, 10*time.Second, "the second scheduler completes it", func() bool {
+		got, _ := db.ScheduleRunGet(context.Background(), run.ID)
+		return got.Status == store.ScheduleRunCompleted
+	})
+	if keys := recv.got(); len(keys) != 2 || keys[0] != keys[1] {
+		t.Errorf("calls carried %v, want the same key twice", keys)
 	}
 }
