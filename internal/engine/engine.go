@@ -158,26 +158,7 @@ func (e *Engine) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	var frames <-chan event.Frame
-	var sub *event.Subscription
-	if e.bus != nil {
-		var err error
-		sub, err = e.bus.Subscribe(event.SubscribeOptions{Filter: event.Filter{Types: []string{controlType}}, Overflow: event.Block})
-		if err != nil {
-			return err
-		}
-		frames = sub.Frames()
-	}
-	err := e.loop.Start(ctx, func(ctx context.Context) {
-		if sub != nil {
-			defer sub.Close()
-		}
-		e.maintain(ctx, frames)
-	})
-	if err != nil && sub != nil {
-		sub.Close()
-	}
-	return err
+	return event.Listen(ctx, e.bus, []string{controlType}, &e.loop, e.maintain)
 }
 
 // releaseAll releases the lease of every unfinished run, so that the

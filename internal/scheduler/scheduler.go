@@ -105,26 +105,7 @@ func New(db store.Store, pipelines *engine.Engine, tools *tool.Executor, bus *ev
 
 // Start starts the scheduler's loop.
 func (s *Scheduler) Start(ctx context.Context) error {
-	var sub *event.Subscription
-	var frames <-chan event.Frame
-	if s.bus != nil {
-		var err error
-		sub, err = s.bus.Subscribe(event.SubscribeOptions{Filter: event.Filter{Types: []string{changedType}}})
-		if err != nil {
-			return err
-		}
-		frames = sub.Frames()
-	}
-	err := s.loop.Start(ctx, func(ctx context.Context) {
-		if sub != nil {
-			defer sub.Close()
-		}
-		s.run(ctx, frames)
-	})
-	if err != nil && sub != nil {
-		sub.Close()
-	}
-	return err
+	return event.Listen(ctx, s.bus, []string{changedType}, &s.loop, s.run)
 }
 
 // run is the loop: work, then sleep until the next due time, a change, or

@@ -121,18 +121,7 @@ func (x *Executor) Start(ctx context.Context) error {
 	if err := x.interrupt(ctx, staleBefore); err != nil {
 		return err
 	}
-	if x.bus == nil {
-		return x.loop.Start(ctx, func(ctx context.Context) { x.maintain(ctx, nil) })
-	}
-	sub, err := x.bus.Subscribe(event.SubscribeOptions{Filter: event.Filter{Types: []string{controlType}}, Overflow: event.Block})
-	if err != nil {
-		return err
-	}
-	err = x.loop.Start(ctx, func(ctx context.Context) { defer sub.Close(); x.maintain(ctx, sub.Frames()) })
-	if err != nil {
-		sub.Close()
-	}
-	return err
+	return event.Listen(ctx, x.bus, []string{controlType}, &x.loop, x.maintain)
 }
 
 // maintain is the executor's background loop.
