@@ -122,13 +122,30 @@ func pauseAll(t *testing.T, url, token string, ids []int64) {
 	}
 }
 
+// pausedOnOther pauses an action through the last instance and checks
+// that, a second later, no instance starts another occurrence of it.
+func pausedOnOther(t *testing.T, instances []*process, token string, id int64) {
+	t.Helper()
+	last := instances[len(instances)-1].url
+	if code, body := request(t, "POST", fmt.Sprintf("%s/scheduled-actions/%d/pause", last, id), token, ""); code != 200 {
+		t.Fatalf("pause %d: %d %s", id, code, body)
+	}
+	time.Sleep(time.Second)
+	before := len(actionRuns(t, instances[0].url, token, id))
+	time.Sleep(2 * time.Second)
+	if after := len(actionRuns(t, instances[0].url, token, id)); after != before {
+		t.Errorf("%d occurrences of action %d started more than a second after its pause", after-before, id)
+	}
+}
+
 // TestProcessThreeInstancesFireExactlyOnce runs three binaries on one
 // PostgreSQL. 50 actions fire every second for 30 s: every occurrence
 // reaches the receiver exactly once and none is missing (each action's
 // occurrences are one second apart). Then, with a slow receiver, one
 // instance is killed with SIGKILL while its runs are in flight: after its
 // lease ends they are recovered by the others, and no occurrence completed
-// before the kill is sent again.
+// before the kill is sent again. A pause through one instance stops the
+// firing on all of them within a second.
 func TestProcessThreeInstancesFireExactlyOnce(t *testing.T) {
 	t.Parallel()
 	log, srv := newKeyLog(t)
@@ -143,6 +160,7 @@ func TestProcessThreeInstancesFireExactlyOnce(t *testing.T) {
 
 	ids := createEverySecond(t, url, token, srv.URL, 50)
 	time.Sleep(30 * time.Second)
+	pausedOnOther(t, instances, token, ids[len(ids)-1])
 	pauseAll(t, url, token, ids)
 	seen := log.snapshot()
 	total := 0
