@@ -270,20 +270,38 @@ func testRunClaimConcurrent(t *testing.T, s store.Store) {
 		createRuns(t, s, r)
 		want = append(want, r.ID)
 	}
+	claimEachOnce(t, claimers, want,
+		func(owner string) (string, error) {
+			r, err := s.RunClaim(t.Context(), owner, minutes(30), minutes(40))
+			return r.ID, err
+		},
+		func(id string) (string, int64, string, error) {
+			r, err := s.RunGet(t.Context(), id)
+			return r.Owner, r.Epoch, showRun(r), err
+		})
+}
+
+// claimEachOnce has claimers goroutines, owners "instance-<n>", claim
+// with claim until nothing is left, and checks that together they took
+// each of want once, each stored as held by its claimer at epoch 1
+// (stored reads a claimed run back: owner, epoch, and how to show it).
+func claimEachOnce(t *testing.T, claimers int, want []string, claim func(owner string) (string, error),
+	stored func(id string) (owner string, epoch int64, show string, err error)) {
+	t.Helper()
 	claimed := make([][]string, claimers)
 	errs := make([]error, claimers)
 	var wg sync.WaitGroup
 	for c := range claimers {
 		wg.Go(func() {
 			for {
-				r, err := s.RunClaim(t.Context(), fmt.Sprintf("instance-%d", c), minutes(30), minutes(40))
+				id, err := claim(fmt.Sprint("instance-", c))
 				if err != nil {
 					if gathering.ErrorCode(err) != gathering.ENOTFOUND {
 						errs[c] = err
 					}
 					return
 				}
-				claimed[c] = append(claimed[c], r.ID)
+				claimed[c] = append(claimed[c], id)
 			}
 		})
 	}
@@ -294,8 +312,8 @@ func testRunClaimConcurrent(t *testing.T, s store.Store) {
 			t.Errorf("claimer %d: %v", c, errs[c])
 		}
 		for _, id := range ids {
-			if r, err := s.RunGet(t.Context(), id); err != nil || r.Owner != fmt.Sprintf("instance-%d", c) || r.Epoch != 1 {
-				t.Errorf("claimer %d took %s, but stored %s, %v", c, id, showRun(r), err)
+			if owner, epoch, show, err := stored(id); err != nil || owner != fmt.Sprint("instance-", c) || epoch != 1 {
+				t.Errorf("claimer %d took %s, but stored %s, %v", c, id, show, err)
 			}
 		}
 		all = append(all, ids...)

@@ -718,40 +718,15 @@ func testScheduleRunClaimConcurrent(t *testing.T, s store.Store) {
 	for i := range runs {
 		want = append(want, fireRun(t, s, pendingRun(a.ID, fmt.Sprintf("run-%02d", i), i)).ID)
 	}
-	claimed := make([][]string, claimers)
-	errs := make([]error, claimers)
-	var wg sync.WaitGroup
-	for c := range claimers {
-		wg.Go(func() {
-			for {
-				r, err := s.ScheduleRunClaim(t.Context(), fmt.Sprint("instance-", c), minutes(30), minutes(40))
-				if err != nil {
-					if gathering.ErrorCode(err) != gathering.ENOTFOUND {
-						errs[c] = err
-					}
-					return
-				}
-				claimed[c] = append(claimed[c], r.ID)
-			}
+	claimEachOnce(t, claimers, want,
+		func(owner string) (string, error) {
+			r, err := s.ScheduleRunClaim(t.Context(), owner, minutes(30), minutes(40))
+			return r.ID, err
+		},
+		func(id string) (string, int64, string, error) {
+			r, err := s.ScheduleRunGet(t.Context(), id)
+			return r.Owner, r.Epoch, showScheduleRun(r), err
 		})
-	}
-	wg.Wait()
-	var all []string
-	for c, ids := range claimed {
-		if errs[c] != nil {
-			t.Errorf("claimer %d: %v", c, errs[c])
-		}
-		for _, id := range ids {
-			if r, err := s.ScheduleRunGet(t.Context(), id); err != nil || r.Owner != fmt.Sprint("instance-", c) || r.Epoch != 1 {
-				t.Errorf("claimer %d took %s, but stored %s, %v", c, id, showScheduleRun(r), err)
-			}
-		}
-		all = append(all, ids...)
-	}
-	slices.Sort(all)
-	if !slices.Equal(all, want) {
-		t.Errorf("claimed %v; want each of %v once", all, want)
-	}
 }
 
 func testScheduleRunHeartbeat(t *testing.T, s store.Store) {
