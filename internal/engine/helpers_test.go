@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -179,7 +180,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if r.db == nil {
 		r.db = storetest.SQLite(t)
 	}
-	r.bus = event.NewBus(event.Config{Instance: cmpStr(o.instance, "test")})
+	r.bus = event.NewBus(event.Config{Instance: cmp.Or(o.instance, "test")})
 	exec := tool.NewExecutor(testTools(t, r.probe), r.db, r.bus, tool.ExecutorOptions{Instance: r.bus.Instance(), Exclusive: o.db == nil})
 	opts := o.opts
 	opts.Instance = r.bus.Instance()
@@ -222,13 +223,6 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	}
 	r.userID = u.ID
 	return r
-}
-
-func cmpStr(s, fallback string) string {
-	if s != "" {
-		return s
-	}
-	return fallback
 }
 
 // pipeline stores an active pipeline from its nodes, edges and settings

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -144,7 +145,7 @@ func (d *driver) approval(ctx context.Context, n pipeline.Node) (outcome, error)
 		}
 	}
 	if !a.Approved {
-		return outcome{}, permanent(gathering.Errorf(gathering.ECONFLICT, "Rejected by user %d: %s", a.DecidedBy, cmpStr(a.Comment, "no reason given")))
+		return outcome{}, permanent(gathering.Errorf(gathering.ECONFLICT, "Rejected by user %d: %s", a.DecidedBy, cmp.Or(a.Comment, "no reason given")))
 	}
 	return marshalOutcome(map[string]any{"approved": true, "comment": a.Comment, "decided_by": a.DecidedBy, "decided_at": a.DecidedAt})
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -282,19 +283,11 @@ func (d *driver) untilStopping(ctx context.Context) (context.Context, context.Ca
 func errorOf(e store.ToolExecution) error {
 	switch e.Status {
 	case store.ToolCancelled:
-		return permanent(gathering.Errorf(gathering.ECONFLICT, "The tool execution %s was %s.", e.ID, cmpStr(e.Reason, "cancelled")))
+		return permanent(gathering.Errorf(gathering.ECONFLICT, "The tool execution %s was %s.", e.ID, cmp.Or(e.Reason, "cancelled")))
 	case store.ToolTimedOut:
-		return gathering.Errorf(gathering.ETIMEOUT, "%s", cmpStr(e.Error, "The tool ran out of time."))
+		return gathering.Errorf(gathering.ETIMEOUT, "%s", cmp.Or(e.Error, "The tool ran out of time."))
 	}
-	return gathering.Errorf(cmpStr(e.ErrorCode, gathering.EINTERNAL), "%s", cmpStr(e.Error, "The tool failed."))
-}
-
-// cmpStr returns s, or fallback when s is empty.
-func cmpStr(s, fallback string) string {
-	if s != "" {
-		return s
-	}
-	return fallback
+	return gathering.Errorf(cmp.Or(e.ErrorCode, gathering.EINTERNAL), "%s", cmp.Or(e.Error, "The tool failed."))
 }
 
 // toolPoll is how often a node polls a tool execution that runs in the

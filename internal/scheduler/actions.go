@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,9 +27,9 @@ const (
 
 // withDefaults sets the policies a new or updated action leaves out.
 func withDefaults(a store.ScheduledAction) store.ScheduledAction {
-	a.Status = cmpString(a.Status, store.ActionActive)
-	a.OverlapPolicy = cmpString(a.OverlapPolicy, OverlapSkip)
-	a.CatchupPolicy = cmpString(a.CatchupPolicy, "run_once")
+	a.Status = cmp.Or(a.Status, store.ActionActive)
+	a.OverlapPolicy = cmp.Or(a.OverlapPolicy, OverlapSkip)
+	a.CatchupPolicy = cmp.Or(a.CatchupPolicy, "run_once")
 	if a.CatchupWindowSec == 0 {
 		a.CatchupWindowSec = int64(DefaultCatchupWindow / time.Second)
 	}
@@ -37,14 +38,6 @@ func withDefaults(a store.ScheduledAction) store.ScheduledAction {
 		a.TimeoutSec = int64(DefaultTimeout / time.Second)
 	}
 	return a
-}
-
-// cmpString returns s, or fallback when s is empty.
-func cmpString(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 // Check returns everything wrong with an action a user sends (after

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"time"
@@ -97,17 +98,9 @@ func (s *Scheduler) callTool(ctx context.Context, a store.ScheduledAction, r sto
 		}
 	}
 	if e.Status != store.ToolSucceeded {
-		return nil, gathering.Errorf(cmpCode(e.ErrorCode), "The tool %s ended %s: %s", name, e.Status, e.Error)
+		return nil, gathering.Errorf(cmp.Or(e.ErrorCode, gathering.EINTERNAL), "The tool %s ended %s: %s", name, e.Status, e.Error)
 	}
 	return e.Output, nil
-}
-
-// cmpCode returns code, or EINTERNAL when it is empty.
-func cmpCode(code string) string {
-	if code == "" {
-		return gathering.EINTERNAL
-	}
-	return code
 }
 
 // answerError turns an http.request answer of 400 or more into the
