@@ -290,44 +290,20 @@ func errorOf(e store.ToolExecution) error {
 	return gathering.Errorf(cmp.Or(e.ErrorCode, gathering.EINTERNAL), "%s", cmp.Or(e.Error, "The tool failed."))
 }
 
-// toolPoll is how often a node polls a tool execution that runs in the
-// background (an async or dangerous tool).
-const toolPoll = 250 * time.Millisecond
-
 // callTool runs a tool through the executor as the run's creator, with the
 // node's idempotency key, and waits for a background execution to end (a
 // dangerous tool waits for its confirmation). Ending the node's context
 // cancels it.
 func (d *driver) callTool(ctx context.Context, nodeID, name string, input json.RawMessage) (json.RawMessage, error) {
 	ctx = tool.WithIdempotencyKey(ctx, d.run.ID+":"+nodeID)
-	e, err := d.e.tools.Execute(ctx, tool.Request{Tool: name, Input: input, Caller: tool.UserCaller(d.role), UserID: d.run.CreatedBy})
+	e, err := d.e.tools.ExecuteAndWait(ctx, tool.Request{Tool: name, Input: input, Caller: tool.UserCaller(d.role), UserID: d.run.CreatedBy})
 	if err != nil {
 		return nil, err
-	}
-	for !finalTool(e.Status) {
-		select {
-		case <-ctx.Done():
-			_, _ = d.e.tools.Cancel(context.WithoutCancel(ctx), e.ID)
-			return nil, context.Cause(ctx)
-		case <-time.After(toolPoll):
-		}
-		if e, err = d.e.tools.Get(ctx, e.ID); err != nil {
-			return nil, err
-		}
 	}
 	if e.Status != store.ToolSucceeded {
 		return nil, errorOf(e)
 	}
 	return e.Output, nil
-}
-
-// finalTool reports whether a tool execution has ended.
-func finalTool(s store.ToolExecutionStatus) bool {
-	switch s {
-	case store.ToolSucceeded, store.ToolFailed, store.ToolCancelled, store.ToolTimedOut:
-		return true
-	}
-	return false
 }
 
 // action runs a send_notification or call_api action through the notify

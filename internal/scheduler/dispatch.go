@@ -11,8 +11,7 @@ import (
 	"github.com/gathering/gathering/internal/tool"
 )
 
-// pollEvery is how often a run polls the pipeline run or the background
-// tool execution it waits for.
+// pollEvery is how often a run polls the pipeline run it waits for.
 const pollEvery = 250 * time.Millisecond
 
 // dispatch does an occurrence's work and returns its result: the outcome
@@ -82,20 +81,9 @@ func (s *Scheduler) runPipeline(ctx context.Context, l store.Lease, a store.Sche
 // a background execution to end.
 func (s *Scheduler) callTool(ctx context.Context, a store.ScheduledAction, r store.ScheduleRun, name string) (json.RawMessage, error) {
 	ctx = tool.WithIdempotencyKey(ctx, idempotencyKey(r))
-	e, err := s.tools.Execute(ctx, tool.Request{Tool: name, Input: a.ActionConfig, Caller: s.callerOf(ctx, a), UserID: a.CreatedBy})
+	e, err := s.tools.ExecuteAndWait(ctx, tool.Request{Tool: name, Input: a.ActionConfig, Caller: s.callerOf(ctx, a), UserID: a.CreatedBy})
 	if err != nil {
 		return nil, err
-	}
-	for e.Status == store.ToolPending || e.Status == store.ToolRunning || e.Status == store.ToolAwaitingConfirmation {
-		select {
-		case <-ctx.Done():
-			_, _ = s.tools.Cancel(context.WithoutCancel(ctx), e.ID)
-			return nil, context.Cause(ctx)
-		case <-time.After(pollEvery):
-		}
-		if e, err = s.tools.Get(ctx, e.ID); err != nil {
-			return nil, err
-		}
 	}
 	if e.Status != store.ToolSucceeded {
 		return nil, gathering.Errorf(cmp.Or(e.ErrorCode, gathering.EINTERNAL), "The tool %s ended %s: %s", name, e.Status, e.Error)

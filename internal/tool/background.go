@@ -159,3 +159,24 @@ func (x *Executor) Get(ctx context.Context, id string) (store.ToolExecution, err
 	}
 	return x.rec.ToolExecutionGet(ctx, id)
 }
+
+// ExecuteAndWait is Execute that, for a call it runs in the background (an
+// async or dangerous tool, or a background request), waits for the
+// execution's end — a dangerous call waits for its confirmation — and
+// returns it finished. Ending ctx cancels the execution and returns ctx's
+// cause.
+func (x *Executor) ExecuteAndWait(ctx context.Context, req Request) (store.ToolExecution, error) {
+	e, err := x.Execute(ctx, req)
+	if err != nil || e.Status.Final() {
+		return e, err
+	}
+	if lr, ok := x.lookup(e.ID); ok {
+		select {
+		case <-lr.done:
+		case <-ctx.Done():
+			_, _ = x.Cancel(context.WithoutCancel(ctx), e.ID)
+			return e, context.Cause(ctx)
+		}
+	}
+	return x.Get(ctx, e.ID)
+}

@@ -3,6 +3,7 @@ package tool_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -425,5 +426,29 @@ func TestProgressAndSecretsRedacted(t *testing.T) {
 	}
 	if err := json.Unmarshal(ev.Data, &p); err != nil || p.ID != e.ID || p.Fraction != 0.5 || p.Message != "half" {
 		t.Fatalf("progress %s", ev.Data)
+	}
+}
+
+// TestExecuteAndWait waits for a background call's recorded end, and a
+// caller that gives up cancels the call.
+func TestExecuteAndWait(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sqliteStore(t), tool.ExecutorOptions{}, sleeper("test.sleep", nil))
+	req := tool.Request{Tool: "test.sleep", Input: json.RawMessage(`{"ms": 100}`), Caller: member, Background: true}
+	e, err := f.x.ExecuteAndWait(t.Context(), req)
+	if err != nil || e.Status != store.ToolSucceeded || e.FinishedAt.IsZero() {
+		t.Fatalf("waited for %+v, %v", e, err)
+	}
+	if stored, _ := f.st.ToolExecutionGet(t.Context(), e.ID); stored.Status != store.ToolSucceeded {
+		t.Errorf("returned before the end was recorded: %s", stored.Status)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	req.Input = json.RawMessage(`{"ms": 5000}`)
+	if e, err = f.x.ExecuteAndWait(ctx, req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a caller out of time got %v", err)
+	}
+	if got := f.waitFinal(t, e.ID, 2*time.Second); got.Status != store.ToolCancelled {
+		t.Errorf("the abandoned call ended %s", got.Status)
 	}
 }
