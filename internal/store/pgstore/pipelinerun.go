@@ -251,6 +251,17 @@ func (s *Store) RunClaim(ctx context.Context, owner string, now, leaseUntil time
 // RunHeartbeat extends, in one UPDATE, every listed lease that holds, and
 // returns the run ids of the others, sorted.
 func (s *Store) RunHeartbeat(ctx context.Context, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
+	return s.extendLeases(ctx, `UPDATE pipeline_runs AS r SET lease_until = $4
+		 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l (id, owner, epoch)
+		 WHERE r.id = l.id AND r.owner = l.owner AND r.epoch = l.epoch AND r.status IN ('running', 'waiting_approval')
+		 RETURNING r.id, r.owner, r.epoch`, "run", leases, leaseUntil)
+}
+
+// extendLeases runs update, a constant UPDATE of this package that sets
+// lease_until to $4 on the rows whose (id, owner, epoch) are in the arrays
+// $1, $2, $3 and whose lease holds, returning them; it returns the run ids
+// of the leases it did not extend. what names the runs in errors.
+func (s *Store) extendLeases(ctx context.Context, update, what string, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
 	if len(leases) == 0 {
 		return nil, nil
 	}
@@ -258,17 +269,14 @@ func (s *Store) RunHeartbeat(ctx context.Context, leases []store.Lease, leaseUnt
 	for i, l := range leases {
 		ids[i], owners[i], epochs[i] = l.RunID, l.Owner, l.Epoch
 	}
-	rows, err := s.pool.Query(ctx,
-		`UPDATE pipeline_runs AS r SET lease_until = $4
-		 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l (id, owner, epoch)
-		 WHERE r.id = l.id AND r.owner = l.owner AND r.epoch = l.epoch AND r.status IN ('running', 'waiting_approval')
-		 RETURNING r.id, r.owner, r.epoch`, ids, owners, epochs, leaseUntil)
+	// sqlcheck: update is a constant UPDATE of this package; every value is a parameter
+	rows, err := s.pool.Query(ctx, update, ids, owners, epochs, leaseUntil)
 	if err != nil {
-		return nil, translate(err, "extend run leases")
+		return nil, translate(err, "extend %s leases", what)
 	}
 	kept, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.Lease])
 	if err != nil {
-		return nil, translate(err, "extend run leases")
+		return nil, translate(err, "extend %s leases", what)
 	}
 	return lostLeases(leases, kept), nil
 }

@@ -269,26 +269,10 @@ func (s *Store) ScheduleRunClaim(ctx context.Context, owner string, now, leaseUn
 // ScheduleRunHeartbeat extends, in one UPDATE, every listed lease that
 // holds, and returns the run ids of the others, sorted.
 func (s *Store) ScheduleRunHeartbeat(ctx context.Context, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
-	if len(leases) == 0 {
-		return nil, nil
-	}
-	ids, owners, epochs := make([]string, len(leases)), make([]string, len(leases)), make([]int64, len(leases))
-	for i, l := range leases {
-		ids[i], owners[i], epochs[i] = l.RunID, l.Owner, l.Epoch
-	}
-	rows, err := s.pool.Query(ctx,
-		`UPDATE schedule_runs AS r SET lease_until = $4
+	return s.extendLeases(ctx, `UPDATE schedule_runs AS r SET lease_until = $4
 		 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l (id, owner, epoch)
 		 WHERE r.id = l.id AND r.owner = l.owner AND r.epoch = l.epoch AND r.status = 'running'
-		 RETURNING r.id, r.owner, r.epoch`, ids, owners, epochs, leaseUntil)
-	if err != nil {
-		return nil, translate(err, "extend schedule run leases")
-	}
-	kept, err := pgx.CollectRows(rows, pgx.RowToStructByPos[store.Lease])
-	if err != nil {
-		return nil, translate(err, "extend schedule run leases")
-	}
-	return lostLeases(leases, kept), nil
+		 RETURNING r.id, r.owner, r.epoch`, "schedule run", leases, leaseUntil)
 }
 
 // leaseKept explains a write under lease l that changed no row: ENOTFOUND

@@ -277,26 +277,34 @@ func (s *Store) RunClaim(ctx context.Context, owner string, now, leaseUntil time
 // RunHeartbeat extends, in one UPDATE, every listed lease that holds, and
 // returns the run ids of the others, sorted.
 func (s *Store) RunHeartbeat(ctx context.Context, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
-	if len(leases) == 0 {
-		return nil, nil
-	}
-	list, _ := json.Marshal(leases) // marshaling strings and numbers cannot fail
-	rows, err := s.write.QueryContext(ctx,
-		`UPDATE pipeline_runs SET lease_until = ?2
+	return s.extendLeases(ctx, `UPDATE pipeline_runs SET lease_until = ?2
 		 FROM (SELECT value ->> 'RunID' AS lease_id, value ->> 'Owner' AS lease_owner,
 		              value ->> 'Epoch' AS lease_epoch FROM json_each(?1)) AS l
 		 WHERE id = lease_id AND owner = lease_owner AND epoch = lease_epoch
 		   AND status IN ('running', 'waiting_approval')
-		 RETURNING id, owner, epoch`, string(list), leaseUntil.UnixMilli())
+		 RETURNING id, owner, epoch`, "run", leases, leaseUntil)
+}
+
+// extendLeases runs update, a constant UPDATE of this package that sets
+// lease_until to ?2 on the rows whose lease is in the JSON list ?1 and
+// still holds, returning them; it returns the run ids of the leases it did
+// not extend. what names the runs in errors.
+func (s *Store) extendLeases(ctx context.Context, update, what string, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
+	if len(leases) == 0 {
+		return nil, nil
+	}
+	list, _ := json.Marshal(leases) // marshaling strings and numbers cannot fail
+	// sqlcheck: update is a constant UPDATE of this package; every value is a parameter
+	rows, err := s.write.QueryContext(ctx, update, string(list), leaseUntil.UnixMilli())
 	if err != nil {
-		return nil, translate(err, "extend run leases")
+		return nil, translate(err, "extend %s leases", what)
 	}
 	kept, err := collect(rows, func(row scanner) (store.Lease, error) {
 		var l store.Lease
 		return l, row.Scan(&l.RunID, &l.Owner, &l.Epoch)
 	})
 	if err != nil {
-		return nil, translate(err, "extend run leases")
+		return nil, translate(err, "extend %s leases", what)
 	}
 	return lostLeases(leases, kept), nil
 }

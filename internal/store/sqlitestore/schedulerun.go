@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -254,27 +253,11 @@ func (s *Store) ScheduleRunClaim(ctx context.Context, owner string, now, leaseUn
 // ScheduleRunHeartbeat extends, in one UPDATE, every listed lease that
 // holds, and returns the run ids of the others, sorted.
 func (s *Store) ScheduleRunHeartbeat(ctx context.Context, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
-	if len(leases) == 0 {
-		return nil, nil
-	}
-	list, _ := json.Marshal(leases) // marshaling strings and numbers cannot fail
-	rows, err := s.write.QueryContext(ctx,
-		`UPDATE schedule_runs SET lease_until = ?2
+	return s.extendLeases(ctx, `UPDATE schedule_runs SET lease_until = ?2
 		 FROM (SELECT value ->> 'RunID' AS lease_id, value ->> 'Owner' AS lease_owner,
 		              value ->> 'Epoch' AS lease_epoch FROM json_each(?1)) AS l
 		 WHERE id = lease_id AND owner = lease_owner AND epoch = lease_epoch AND status = 'running'
-		 RETURNING id, owner, epoch`, string(list), leaseUntil.UnixMilli())
-	if err != nil {
-		return nil, translate(err, "extend schedule run leases")
-	}
-	kept, err := collect(rows, func(row scanner) (store.Lease, error) {
-		var l store.Lease
-		return l, row.Scan(&l.RunID, &l.Owner, &l.Epoch)
-	})
-	if err != nil {
-		return nil, translate(err, "extend schedule run leases")
-	}
-	return lostLeases(leases, kept), nil
+		 RETURNING id, owner, epoch`, "schedule run", leases, leaseUntil)
 }
 
 // leaseKept explains a write under lease l that changed no row: ENOTFOUND
