@@ -356,6 +356,31 @@ func TestSessionSerialisedAcrossInstances(t *testing.T) {
 	}
 }
 
+// TestNamedLeaseOwnerTakesItsSessionAtOnce: a dead process's lease held
+// under a name (a background task's) blocks other owners until it ends, but
+// not a turn under the same name on another instance.
+func TestNamedLeaseOwnerTakesItsSessionAtOnce(t *testing.T) {
+	w := newWorld(t, agent.Options{Instance: "a", SessionWait: 300 * time.Millisecond})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	fake.Push(openaitest.Reply{Content: "first"})
+	session := w.chat(t, "Open.", "", false).SessionID
+	now := time.Now()
+	if ok, err := w.st.SessionAcquire(t.Context(), session, "background_task:7", now, now.Add(time.Hour)); !ok || err != nil {
+		t.Fatalf("acquire: %v, %v", ok, err)
+	}
+	_, err := w.svc.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "Blocked.", SessionID: session})
+	if gathering.ErrorCode(err) != gathering.ECONFLICT {
+		t.Fatalf("another owner: %v", err)
+	}
+	other := agent.NewService(w.st, w.providers, w.exec, nil, nil, agent.Options{Instance: "b", SessionWait: 300 * time.Millisecond})
+	fake.Push(openaitest.Reply{Content: "taken over"})
+	res, err := other.Chat(t.Context(), agent.ChatRequest{AgentID: w.agentID, UserID: 1, Message: "Go on.", SessionID: session, LeaseOwner: "background_task:7"})
+	if err != nil || res.Content != "taken over" {
+		t.Fatalf("the same owner on instance b: %+v, %v", res, err)
+	}
+}
+
 // TestTurnTimeout: a turn that outlasts its limit fails with ETIMEOUT and
 // the user's message is kept.
 func TestTurnTimeout(t *testing.T) {

@@ -14,6 +14,11 @@ import (
 // MaxMessageLen bounds the text of one chat message, in bytes.
 const MaxMessageLen = 100_000
 
+// Chatter runs an agent's chat turn; Service is one, tests wrap it.
+type Chatter interface {
+	Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
+}
+
 // ChatRequest is one turn asked of an agent.
 type ChatRequest struct {
 	AgentID         int64
@@ -25,6 +30,11 @@ type ChatRequest struct {
 	// Emit, when set, receives the turn's frames as they happen
 	// (streaming); an error from it ends the turn.
 	Emit func(Frame) error
+	// LeaseOwner holds the session's lease across instances during the
+	// turn; "" is this instance. A background task names itself, so that
+	// whichever instance continues it after a crash takes its session at
+	// once instead of waiting for the dead process's lease to end.
+	LeaseOwner string
 }
 
 // ChatResult is the outcome of a turn.
@@ -96,7 +106,7 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResult, error)
 	if err != nil {
 		return ChatResult{}, err
 	}
-	release, err := s.lockSession(ctx, t.result.SessionID)
+	release, err := s.lockSession(ctx, t.result.SessionID, req.LeaseOwner)
 	if err != nil {
 		return ChatResult{}, err
 	}

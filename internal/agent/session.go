@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -19,37 +20,38 @@ func errSessionBusy() error {
 
 // lockSession serialises the turns of one session: first among this
 // process's turns, then across instances through a lease in the store,
-// renewed while the turn runs. Both waits share the SessionWait budget.
-// It returns the release.
-func (s *Service) lockSession(ctx context.Context, id string) (func(), error) {
+// renewed while the turn runs, held by owner ("" is this instance). Both
+// waits share the SessionWait budget. It returns the release.
+func (s *Service) lockSession(ctx context.Context, id, owner string) (func(), error) {
+	owner = cmp.Or(owner, s.opts.Instance)
 	deadline := s.now().Add(s.opts.SessionWait)
 	unlock, err := s.sessions.lock(ctx, id, s.opts.SessionWait)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.acquireLease(ctx, id, deadline); err != nil {
+	if err := s.acquireLease(ctx, id, owner, deadline); err != nil {
 		unlock()
 		return nil, err
 	}
 	renewCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Go(func() { s.renewLease(renewCtx, id) })
+	wg.Go(func() { s.renewLease(renewCtx, id, owner) })
 	return func() {
 		stop()
 		wg.Wait()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_ = s.st.SessionRelease(rctx, id, s.opts.Instance)
+		_ = s.st.SessionRelease(rctx, id, owner)
 		unlock()
 	}, nil
 }
 
 // acquireLease takes the session's lease, asking again every leasePoll
 // and a last time at deadline.
-func (s *Service) acquireLease(ctx context.Context, id string, deadline time.Time) error {
+func (s *Service) acquireLease(ctx context.Context, id, owner string, deadline time.Time) error {
 	for {
 		now := s.now()
-		ok, err := s.st.SessionAcquire(ctx, id, s.opts.Instance, now, now.Add(s.opts.SessionLease))
+		ok, err := s.st.SessionAcquire(ctx, id, owner, now, now.Add(s.opts.SessionLease))
 		switch {
 		case err != nil:
 			return err
@@ -67,7 +69,7 @@ func (s *Service) acquireLease(ctx context.Context, id string, deadline time.Tim
 }
 
 // renewLease extends the lease every third of its length until ctx ends.
-func (s *Service) renewLease(ctx context.Context, id string) {
+func (s *Service) renewLease(ctx context.Context, id, owner string) {
 	tick := time.NewTicker(s.opts.SessionLease / 3)
 	defer tick.Stop()
 	for {
@@ -76,7 +78,7 @@ func (s *Service) renewLease(ctx context.Context, id string) {
 			return
 		case <-tick.C:
 			now := s.now()
-			_, _ = s.st.SessionAcquire(ctx, id, s.opts.Instance, now, now.Add(s.opts.SessionLease))
+			_, _ = s.st.SessionAcquire(ctx, id, owner, now, now.Add(s.opts.SessionLease))
 		}
 	}
 }

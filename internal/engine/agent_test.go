@@ -10,7 +10,6 @@ import (
 
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/catalog"
-	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/llm"
 	"github.com/gathering/gathering/internal/llm/openai/openaitest"
 	"github.com/gathering/gathering/internal/sealer"
@@ -36,7 +35,7 @@ func agentRig(t *testing.T) (*rig, *openaitest.Server, *spyChat, int64) {
 	t.Helper()
 	fake := openaitest.New(t)
 	spy := &spyChat{ended: make(chan error, 10)}
-	r := newRig(t, rigOptions{chat: func(db store.Store, exec *tool.Executor) engine.Chatter {
+	r := newRig(t, rigOptions{chat: func(db store.Store, exec *tool.Executor) agent.Chatter {
 		seal, err := sealer.New("", strings.Repeat("s", 40))
 		if err != nil {
 			t.Fatal(err)

@@ -100,11 +100,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Chatter runs an agent's chat turn (agent.Service).
-type Chatter interface {
-	Chat(ctx context.Context, req agent.ChatRequest) (agent.ChatResult, error)
-}
-
 // Why a driver's context ends.
 var (
 	errCancelled = errors.New("the run was cancelled")
@@ -119,7 +114,7 @@ var (
 type Engine struct {
 	db       store.Store
 	tools    *tool.Executor
-	chat     Chatter
+	chat     agent.Chatter
 	bus      *event.Bus
 	opts     Options
 	breakers *breakers
@@ -136,7 +131,7 @@ type Engine struct {
 // New returns an engine over db, running tools through tools and agent
 // turns through chat, publishing on bus (nil: no events, and no other
 // instance hears of cancels and approvals).
-func New(db store.Store, tools *tool.Executor, chat Chatter, bus *event.Bus, opts Options) *Engine {
+func New(db store.Store, tools *tool.Executor, chat agent.Chatter, bus *event.Bus, opts Options) *Engine {
 	opts = opts.withDefaults()
 	return &Engine{
 		db: db, tools: tools, chat: chat, bus: bus, opts: opts,

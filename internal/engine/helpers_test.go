@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
@@ -170,7 +171,7 @@ type rigOptions struct {
 	instance string
 	opts     engine.Options
 	// chat, when set, builds the agent turns the engine runs.
-	chat func(db store.Store, exec *tool.Executor) engine.Chatter
+	chat func(db store.Store, exec *tool.Executor) agent.Chatter
 }
 
 // newRig starts an engine for a test and stops it at the end.
@@ -194,7 +195,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 			opts.Jitter = func() float64 { return 0.5 }
 		}
 	}
-	var chat engine.Chatter
+	var chat agent.Chatter
 	if o.chat != nil {
 		chat = o.chat(r.db, exec)
 	}
