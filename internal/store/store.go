@@ -47,6 +47,7 @@ type Store interface {
 	PipelineStore
 	PipelineRunStore
 	ScheduleStore
+	TaskStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the

@@ -58,6 +58,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	exercisePipelines(t, migrated)
 	exercisePipelineRuns(t, migrated)
 	exerciseSchedules(t, migrated)
+	exerciseTasks(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {
