@@ -13,6 +13,7 @@ import (
 
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/background"
 	"github.com/gathering/gathering/internal/config"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
@@ -100,9 +101,11 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 		Instance: bus.Instance(), Lease: cfg.PipelineLease, MaxRuns: cfg.PipelineMaxRuns, Logger: log,
 		Exclusive: db.Backend() == store.SQLite,
 	})
-	sched := scheduler.New(db, pipelines, tools, bus, scheduler.Options{Instance: bus.Instance(), Lease: cfg.SchedulerLease, Logger: log})
+	tasks := background.New(db, agents, bus, background.Options{Instance: bus.Instance(), Lease: cfg.TaskLease,
+		MaxRunning: cfg.TasksMax, Exclusive: db.Backend() == store.SQLite, Logger: log})
+	sched := scheduler.New(db, pipelines, tasks, tools, bus, scheduler.Options{Instance: bus.Instance(), Lease: cfg.SchedulerLease, Logger: log})
 	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal,
-		embedder: embedder, pipelines: pipelines, scheduler: sched}, reg, log, e)
+		embedder: embedder, pipelines: pipelines, scheduler: sched, tasks: tasks}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -117,6 +120,8 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	// The engine stops before the tool executor its nodes call.
 	services = append(services, toolServices...)
 	services = append(services, startstop.Named{Name: "pipeline engine", Service: pipelines})
+	// The task runner stops before the executor its agents' tools go through.
+	services = append(services, startstop.Named{Name: "background tasks", Service: tasks})
 	// The scheduler stops before the engine and the executor its runs call.
 	services = append(services, startstop.Named{Name: "scheduler", Service: sched})
 	components := startstop.NewGroup(services...)
@@ -198,6 +203,8 @@ type apiParts struct {
 	pipelines *engine.Engine
 	// scheduler fires scheduled actions.
 	scheduler *scheduler.Scheduler
+	// tasks runs background agent tasks.
+	tasks *background.Runner
 }
 
 func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
@@ -223,6 +230,7 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		Embedder:  parts.embedder,
 		Pipelines: parts.pipelines,
 		Scheduler: parts.scheduler,
+		Tasks:     parts.tasks,
 		Routes:    e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,

@@ -84,6 +84,8 @@ type Config struct {
 	PipelineLease      time.Duration // a dead instance's pipeline runs are reclaimed after this
 	PipelineMaxRuns    int           // pipeline runs one instance executes at once
 	SchedulerLease     time.Duration // a dead instance's schedule runs are recovered after this
+	TaskLease          time.Duration // a dead instance's background tasks continue elsewhere after this
+	TasksMax           int           // background tasks running at once, across instances
 
 	// Sources tells, per setting (keyed by its canonical variable), where
 	// the value came from: "default", "env NAME" or "flag --name".

@@ -214,6 +214,12 @@ func (c *Config) validateEvents() Problems {
 	if c.SchedulerLease < 3*time.Second || c.SchedulerLease > time.Hour {
 		p = append(p, "GATHERING_SCHEDULER_LEASE: must be between 3s and 1h")
 	}
+	if c.TaskLease < 3*time.Second || c.TaskLease > time.Hour {
+		p = append(p, "GATHERING_BACKGROUND_TASK_LEASE: must be between 3s and 1h")
+	}
+	if c.TasksMax < 1 || c.TasksMax > 1000 {
+		p = append(p, fmt.Sprintf("GATHERING_BACKGROUND_TASKS_MAX: %d is not between 1 and 1000", c.TasksMax))
+	}
 	if c.PipelineMaxRuns < 1 || c.PipelineMaxRuns > 10_000 {
 		p = append(p, fmt.Sprintf("GATHERING_PIPELINE_MAX_RUNS: %d is not between 1 and 10000", c.PipelineMaxRuns))
 	}

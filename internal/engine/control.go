@@ -59,11 +59,9 @@ func (e *Engine) apply(c control) {
 	case opWake:
 		e.signal()
 	case opCancel:
-		if d, ok := e.driver(c.RunID); ok {
-			d.cancel(errCancelled)
-		}
+		e.drivers.Cancel(c.RunID, errCancelled)
 	case opDecision:
-		if d, ok := e.driver(c.RunID); ok {
+		if d, ok := e.drivers.Get(c.RunID); ok {
 			d.poke()
 		}
 	}

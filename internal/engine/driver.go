@@ -240,7 +240,7 @@ func (d *driver) schedule() {
 	if d.failedForGood() {
 		return
 	}
-	stopping := d.e.stopping
+	stopping := d.e.drivers.Stopping()
 	for {
 		running += d.launch(results, running)
 		if running == 0 {
@@ -507,7 +507,7 @@ const writeTimeout = 10 * time.Second
 // isStopping reports whether the engine is stopping.
 func (d *driver) isStopping() bool {
 	select {
-	case <-d.e.stopping:
+	case <-d.e.drivers.Stopping():
 		return true
 	default:
 		return false

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/lease"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
@@ -119,13 +119,9 @@ type Engine struct {
 	opts     Options
 	breakers *breakers
 
-	wake chan struct{} // a run may need an owner
-	loop startstop.Loop
-
-	mu       sync.Mutex
-	stopping chan struct{} // closed when Stop begins
-	drivers  map[string]*driver
-	done     sync.WaitGroup // one per driver
+	wake    chan struct{} // a run may need an owner
+	loop    startstop.Loop
+	drivers *lease.Set[*driver]
 }
 
 // New returns an engine over db, running tools through tools and agent
@@ -133,13 +129,13 @@ type Engine struct {
 // instance hears of cancels and approvals).
 func New(db store.Store, tools *tool.Executor, chat agent.Chatter, bus *event.Bus, opts Options) *Engine {
 	opts = opts.withDefaults()
-	return &Engine{
+	e := &Engine{
 		db: db, tools: tools, chat: chat, bus: bus, opts: opts,
 		breakers: newBreakers(opts.BreakerThreshold, opts.BreakerCoolDown, opts.Now),
 		wake:     make(chan struct{}, 1),
-		stopping: make(chan struct{}),
-		drivers:  map[string]*driver{},
 	}
+	e.drivers = lease.New[*driver](opts.MaxRuns, e.signal) // an ended run makes room for another
+	return e
 }
 
 // Breakers returns the state of every breaker, by target.
@@ -217,7 +213,7 @@ func (e *Engine) signal() {
 
 // claim takes runs that need an owner while this instance has room.
 func (e *Engine) claim(ctx context.Context) {
-	for e.room() {
+	for e.drivers.Room(1) {
 		now := time.Now()
 		run, err := e.db.RunClaim(ctx, e.opts.Instance, now, now.Add(e.opts.Lease))
 		if gathering.ErrorCode(err) == gathering.ENOTFOUND {
@@ -233,66 +229,23 @@ func (e *Engine) claim(ctx context.Context) {
 	}
 }
 
-// room reports whether this instance may drive one more run.
-func (e *Engine) room() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	select {
-	case <-e.stopping:
-		return false
-	default:
-	}
-	return len(e.drivers) < e.opts.MaxRuns
-}
-
-// drive starts the goroutine that executes a claimed run.
+// drive starts the goroutine that executes a claimed run; a stopping
+// engine releases it for another instance instead.
 func (e *Engine) drive(run store.PipelineRun) {
 	d := newDriver(e, run)
-	e.mu.Lock()
-	e.drivers[run.ID] = d
-	e.done.Add(1)
-	e.mu.Unlock()
-	go func() {
-		defer e.done.Done()
-		defer func() {
-			e.mu.Lock()
-			delete(e.drivers, run.ID)
-			e.mu.Unlock()
-			e.signal() // room for another run
-		}()
-		d.drive()
-	}()
-}
-
-// driver returns the driver of a run this instance executes.
-func (e *Engine) driver(runID string) (*driver, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	d, ok := e.drivers[runID]
-	return d, ok
+	if !e.drivers.Go(d.lease, d, d.cancel, d.drive) {
+		d.release()
+	}
 }
 
 // heartbeat renews the leases of the runs this instance drives and stops
 // the drivers whose lease no longer holds.
 func (e *Engine) heartbeat(ctx context.Context) {
-	e.mu.Lock()
-	leases := make([]store.Lease, 0, len(e.drivers))
-	for _, d := range e.drivers {
-		leases = append(leases, d.lease)
-	}
-	e.mu.Unlock()
-	if len(leases) == 0 {
-		return
-	}
-	lost, err := e.db.RunHeartbeat(ctx, leases, time.Now().Add(e.opts.Lease))
+	err := e.drivers.Renew(ctx, func(ctx context.Context, leases []store.Lease) ([]string, error) {
+		return e.db.RunHeartbeat(ctx, leases, time.Now().Add(e.opts.Lease))
+	}, errLeaseLost)
 	if err != nil {
 		e.opts.Logger.Warn("renewing pipeline run leases failed", "err", err)
-		return
-	}
-	for _, id := range lost {
-		if d, ok := e.driver(id); ok {
-			d.cancel(errLeaseLost)
-		}
 	}
 }
 
@@ -300,26 +253,7 @@ func (e *Engine) heartbeat(ctx context.Context) {
 // ends, then cancels them; each driver releases its run's lease so that
 // another instance (or the next start) resumes it at once.
 func (e *Engine) Stop(ctx context.Context) error {
-	e.mu.Lock()
-	select {
-	case <-e.stopping:
-	default:
-		close(e.stopping)
-	}
-	e.mu.Unlock()
 	loopErr := e.loop.Stop(ctx)
-	drained := make(chan struct{})
-	go func() { e.done.Wait(); close(drained) }()
-	select {
-	case <-drained:
-		return loopErr
-	case <-ctx.Done():
-	}
-	e.mu.Lock()
-	for _, d := range e.drivers {
-		d.cancel(errShutdown)
-	}
-	e.mu.Unlock()
-	<-drained
+	e.drivers.Stop(ctx, errShutdown)
 	return loopErr
 }

@@ -270,7 +270,7 @@ func (d *driver) untilStopping(ctx context.Context) (context.Context, context.Ca
 	ctx, cancel := context.WithCancelCause(ctx)
 	go func() { // ends with ctx, which the returned func cancels
 		select {
-		case <-d.e.stopping:
+		case <-d.e.drivers.Stopping():
 			cancel(errShutdown)
 		case <-ctx.Done():
 		}

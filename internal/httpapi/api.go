@@ -21,6 +21,7 @@ import (
 
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/background"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/memory"
@@ -72,7 +73,10 @@ type Deps struct {
 	// Scheduler fires scheduled actions; nil leaves the
 	// /scheduled-actions routes out.
 	Scheduler *scheduler.Scheduler
-	Options   Options
+	// Tasks runs background agent tasks; nil leaves the
+	// /background-tasks routes out.
+	Tasks   *background.Runner
+	Options Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
 	Routes []Route
@@ -96,6 +100,7 @@ type API struct {
 	embedder     memory.Embedder
 	pipelines    *engine.Engine       // nil: no run routes
 	scheduler    *scheduler.Scheduler // nil: no scheduled-action routes
+	tasks        *background.Runner   // nil: no background-task routes
 	hub          *hub
 	streamsEnd   chan struct{} // closed when the server stops: streams end
 	endOnce      sync.Once
@@ -128,6 +133,7 @@ func New(d Deps) (*API, error) {
 		embedder:   d.Embedder,
 		pipelines:  d.Pipelines,
 		scheduler:  d.Scheduler,
+		tasks:      d.Tasks,
 		hub:        newHub(),
 		streamsEnd: make(chan struct{}),
 		started:    time.Now(),
@@ -135,7 +141,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), a.taskRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

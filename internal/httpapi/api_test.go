@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gathering/gathering/internal/auth"
+	"github.com/gathering/gathering/internal/background"
 	"github.com/gathering/gathering/internal/builtin/web"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
@@ -87,14 +88,19 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stopService(t, pipelines) }) // before the executor stops
-	sched := scheduler.New(db, pipelines, tools, bus, scheduler.Options{Instance: "test", Lease: 3 * time.Second})
+	tasks := background.New(db, agents, bus, background.Options{Instance: "test", Lease: 3 * time.Second})
+	if err := tasks.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopService(t, tasks) }) // before the executor stops
+	sched := scheduler.New(db, pipelines, tasks, tools, bus, scheduler.Options{Instance: "test", Lease: 3 * time.Second})
 	if err := sched.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopService(t, sched) }) // before the engine stops
+	t.Cleanup(func() { stopService(t, sched) }) // before the engine and the task runner stop
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
 		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal,
-		Embedder: memory.NewLocal(0), Pipelines: pipelines, Scheduler: sched})
+		Embedder: memory.NewLocal(0), Pipelines: pipelines, Scheduler: sched, Tasks: tasks})
 	if err != nil {
 		t.Fatal(err)
 	}

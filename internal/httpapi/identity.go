@@ -3,6 +3,7 @@ package httpapi
 import (
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -190,6 +191,20 @@ func pathID(r *http.Request, name string) (int64, error) {
 		return 0, gathering.Errorf(gathering.ENOTFOUND, "No %s %q.", name, r.PathValue(name))
 	}
 	return id, nil
+}
+
+// queryAgentID reads ?agent_id= (0 when absent), adding a field error to
+// fields when it is not an agent's id.
+func queryAgentID(q url.Values, fields *[]gathering.FieldError) int64 {
+	v := q.Get("agent_id")
+	if v == "" {
+		return 0
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 {
+		*fields = append(*fields, gathering.FieldError{Field: "agent_id", Message: "must be an agent's id"})
+	}
+	return id
 }
 
 // page reads limit and offset (default 50, at most 200).

@@ -54,19 +54,19 @@ type ScheduledActionRequest struct {
 	Description          string          `json:"description,omitempty" doc:"At most 5000 characters."`
 	AgentID              int64           `json:"agent_id,omitempty"`
 	CircleID             int64           `json:"circle_id,omitempty"`
-	ActionType           string          `json:"action_type" enum:"execute_pipeline,send_notification,call_api,run_task" doc:"run_task is refused until the server has background agent tasks."`
-	ActionConfig         json.RawMessage `json:"action_config" doc:"call_api: the http.request input {method, url, headers?, body?}; send_notification: the notify.webhook input {url, payload?, secret?}; execute_pipeline: {pipeline_id, trigger_data?}."`
-	ScheduleType         string          `json:"schedule_type" enum:"cron,interval,once,event" doc:"event is refused until the server fires actions on events."`
+	ActionType           string          `json:"action_type" enum:"execute_pipeline,send_notification,call_api,run_task" doc:"run_task starts a background task of the action's agent_id, as the action's creator."`
+	ActionConfig         json.RawMessage `json:"action_config" doc:"call_api: the http.request input {method, url, headers?, body?}; send_notification: the notify.webhook input {url, payload?, secret?}; execute_pipeline: {pipeline_id, trigger_data?}; run_task: {goal, max_steps?, timeout_seconds?, checkpoint_interval?} (an event run's goal ends with the event)."`
+	ScheduleType         string          `json:"schedule_type" enum:"cron,interval,once,event" doc:"event: fires on every event event_trigger matches, with no cron_expression, interval_seconds or run_at."`
 	CronExpression       string          `json:"cron_expression,omitempty" doc:"cron: five fields, six with seconds, or a macro such as @daily."`
 	TimeZone             string          `json:"timezone,omitempty" doc:"The IANA zone the cron expression reads in; UTC when absent."`
 	IntervalSeconds      int64           `json:"interval_seconds,omitempty" doc:"interval: 1 to 31536000."`
 	RunAt                string          `json:"run_at,omitempty" format:"date-time" doc:"once: when it fires."`
-	EventTrigger         json.RawMessage `json:"event_trigger,omitempty" doc:"event: {type, topics?}."`
+	EventTrigger         json.RawMessage `json:"event_trigger,omitempty" doc:"event only: {type, topics?} as the event stream filters them: type is an event type, a prefix such as pipeline.* or *; an event must have one of the topics (or a topic below one, as circle:core below circle) when topics are given."`
 	StartDate            string          `json:"start_date,omitempty" format:"date-time" doc:"No firing before; an interval fires at start_date plus whole intervals."`
 	EndDate              string          `json:"end_date,omitempty" format:"date-time" doc:"No firing after: the action then expires."`
-	MaxExecutions        int             `json:"max_executions,omitempty" doc:"0: unlimited."`
+	MaxExecutions        int             `json:"max_executions,omitempty" doc:"0: unlimited. The action expires once it ran this many times (an event action: once this many events fired it)."`
 	Status               string          `json:"status,omitempty" enum:"active,paused,disabled" doc:"Create: active when absent. PUT: unchanged when absent (an expired action becomes active again)."`
-	OverlapPolicy        string          `json:"overlap_policy,omitempty" enum:"skip,queue_one,allow" doc:"What an occurrence does while the previous one runs; skip when absent."`
+	OverlapPolicy        string          `json:"overlap_policy,omitempty" enum:"skip,queue_one,allow" doc:"What an occurrence does while the previous one runs; skip when absent. Not for event schedules: every matching event fires."`
 	CatchupPolicy        string          `json:"catchup_policy,omitempty" enum:"skip,run_once,run_all" doc:"Which missed occurrences run; run_once when absent."`
 	CatchupWindowSeconds int64           `json:"catchup_window_seconds,omitempty" doc:"Older missed occurrences never run; 3600 when absent, at most 604800."`
 	CatchupMax           int             `json:"catchup_max,omitempty" doc:"The most occurrences run_all catches up; 10 when absent."`
@@ -204,6 +204,8 @@ type ScheduleRunResponse struct {
 	ActionID         int64           `json:"action_id"`
 	ScheduledFor     time.Time       `json:"scheduled_for" doc:"The occurrence; with the action id, the Idempotency-Key of its calls."`
 	TriggeredBy      string          `json:"triggered_by" enum:"scheduler,manual,event,recovery"`
+	TriggerData      json.RawMessage `json:"trigger_data,omitempty" doc:"An event run's event: {id, type, topics, actor?, data, timestamp, depth}."`
+	Depth            int             `json:"depth" doc:"0, or in a chain of event runs one more than the run that caused the event; an event that would go past 3 is recorded as a skipped run."`
 	Attempt          int             `json:"attempt"`
 	Status           string          `json:"status" enum:"pending,running,completed,failed,skipped"`
 	Result           json.RawMessage `json:"result,omitempty" doc:"The tool's output, or the pipeline run's id and status."`
@@ -217,6 +219,7 @@ type ScheduleRunResponse struct {
 
 func scheduleRunResponse(r store.ScheduleRun) ScheduleRunResponse {
 	return ScheduleRunResponse{ID: r.ID, ActionID: r.ActionID, ScheduledFor: r.ScheduledFor, TriggeredBy: r.TriggeredBy,
+		TriggerData: r.TriggerData, Depth: r.Depth,
 		Attempt: r.Attempt, Status: r.Status, Result: r.Result, Error: r.Error, PipelineRunID: r.PipelineRunID,
 		BackgroundTaskID: r.BackgroundTaskID, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
 		DurationMS: durationMS(r.StartedAt, r.FinishedAt)}
@@ -260,11 +263,7 @@ func actionFilter(r *http.Request) (store.ActionFilter, store.Page, error) {
 	if f.ActionType != "" && !slices.Contains(types, f.ActionType) {
 		fields = append(fields, gathering.FieldError{Field: "action_type", Message: "must be execute_pipeline, send_notification, call_api or run_task"})
 	}
-	if v := q.Get("agent_id"); v != "" {
-		if f.AgentID, err = strconv.ParseInt(v, 10, 64); err != nil || f.AgentID < 1 {
-			fields = append(fields, gathering.FieldError{Field: "agent_id", Message: "must be an agent's id"})
-		}
-	}
+	f.AgentID = queryAgentID(q, &fields)
 	if len(fields) > 0 {
 		return f, pg, gathering.Invalid("The query is invalid.", fields...)
 	}

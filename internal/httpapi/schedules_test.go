@@ -240,7 +240,7 @@ func TestScheduledActionValidation(t *testing.T) {
 	base := s.srv.URL + "/scheduled-actions"
 	const target = "http://127.0.0.1:1/hook"
 
-	bad := `{"name":"bad","action_type":"run_task","action_config":{},"schedule_type":"cron","cron_expression":"61 * * * *",` +
+	bad := `{"name":"bad","action_type":"run_later","action_config":{},"schedule_type":"cron","cron_expression":"61 * * * *",` +
 		`"timezone":"Mars/Olympus","overlap_policy":"sometimes"}`
 	code, resp := api(t, "POST", base, member, bad)
 	mustStatus(t, 422, code, resp, "invalid action")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/gathering/gathering/internal/auth"
@@ -218,11 +217,7 @@ func executionFilter(r *http.Request) (store.ToolExecutionFilter, error) {
 	if f.Status != "" && !validStatus(f.Status) {
 		fields = append(fields, gathering.FieldError{Field: "status", Message: "must be pending, running, awaiting_confirmation, succeeded, failed, cancelled or timed_out"})
 	}
-	if v := q.Get("agent_id"); v != "" {
-		if f.AgentID, err = strconv.ParseInt(v, 10, 64); err != nil || f.AgentID <= 0 {
-			fields = append(fields, gathering.FieldError{Field: "agent_id", Message: "must be a positive agent id"})
-		}
-	}
+	f.AgentID = queryAgentID(q, &fields)
 	if len(fields) > 0 {
 		return f, gathering.Invalid("The query is invalid.", fields...)
 	}

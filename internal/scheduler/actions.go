@@ -58,9 +58,7 @@ func (s *Scheduler) Check(ctx context.Context, a store.ScheduledAction) []gather
 		time.Since(a.RunAt) > catchUp(a).Window {
 		add("run_at", "is further in the past than the catch-up window (%d s), so it would never run", a.CatchupWindowSec)
 	}
-	if a.ScheduleType == store.ScheduleEvent {
-		add("schedule_type", "event schedules are not available yet on this server")
-	}
+	ps = append(ps, checkTrigger(a)...)
 	ps = append(ps, s.checkConfig(ctx, a)...)
 	ps = append(ps, checkPolicies(a)...)
 	return ps
@@ -128,9 +126,29 @@ func (s *Scheduler) checkConfig(ctx context.Context, a store.ScheduledAction) []
 		}
 		return nil
 	case store.ActionRunTask:
-		return []gathering.FieldError{{Field: "action_type", Message: "run_task needs background agent tasks, which this server does not have yet"}}
+		return s.checkTask(ctx, a)
 	}
 	return []gathering.FieldError{{Field: "action_type", Message: "must be execute_pipeline, send_notification or call_api"}}
+}
+
+// checkTask checks a run_task action: the background task it asks for,
+// its problems named by the action's fields.
+func (s *Scheduler) checkTask(ctx context.Context, a store.ScheduledAction) []gathering.FieldError {
+	if s.tasks == nil {
+		return []gathering.FieldError{{Field: "action_type", Message: "run_task needs background agent tasks, which this server does not run"}}
+	}
+	n, err := newTask(a, store.ScheduleRun{})
+	if err != nil {
+		return []gathering.FieldError{{Field: "action_config", Message: `must be {"goal": "…", "max_steps"?, "timeout_seconds"?, "checkpoint_interval"?}`}}
+	}
+	var out []gathering.FieldError
+	for _, f := range s.tasks.Check(ctx, n.WithDefaults()) {
+		if f.Field != "agent_id" {
+			f.Field = "action_config/" + f.Field
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // prepared is a checked action with defaults and its next run.
@@ -143,11 +161,15 @@ func (s *Scheduler) prepared(ctx context.Context, a store.ScheduledAction, now t
 }
 
 // scheduleNext sets an active action's first firing from now (none when
-// its schedule has no more: it expires); inactive actions have none.
+// its schedule has no more: it expires); inactive and event actions have
+// none.
 func scheduleNext(a store.ScheduledAction, now time.Time) store.ScheduledAction {
 	a.NextRunAt = time.Time{}
 	if a.Status != store.ActionActive {
 		return a
+	}
+	if a.ScheduleType == store.ScheduleEvent {
+		return eventExpiry(a, now)
 	}
 	sch, err := SpecOf(a).Compile()
 	if err != nil {

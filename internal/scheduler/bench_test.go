@@ -43,7 +43,7 @@ func (c *countingStore) ScheduleRunClaim(ctx context.Context, owner string, now,
 func TestIdleSchedulerBarelyQueries(t *testing.T) {
 	t.Parallel()
 	db := &countingStore{Store: storetest.SQLite(t)}
-	r := newRigOn(t, db, true, scheduler.DefaultLease)
+	r := newRigOn(t, db, true, scheduler.Options{Lease: scheduler.DefaultLease})
 	recv := newReceiver(t)
 	r.create(t, store.ScheduledAction{Name: "daily", ActionType: store.ActionCallAPI, ActionConfig: callAPI(recv.URL),
 		ScheduleType: store.ScheduleCron, CronExpression: "0 3 * * *"})
@@ -63,7 +63,7 @@ func BenchmarkClaimDue(b *testing.B) {
 	for _, instances := range []int{1, 3} {
 		b.Run(fmt.Sprintf("instances=%d", instances), func(b *testing.B) {
 			db := storetest.Postgres(b)
-			r := newRigOn(b, db, false, scheduler.DefaultLease)
+			r := newRigOn(b, db, false, scheduler.Options{Lease: scheduler.DefaultLease})
 			if err := r.sched.Stop(context.Background()); err != nil { // the claimers below stand in for it
 				b.Fatal(err)
 			}
@@ -138,7 +138,7 @@ func activateAll(b *testing.B, db store.Store, due time.Time) {
 func BenchmarkDispatchLag(b *testing.B) {
 	const idle, busy, seconds = 9950, 50, 10
 	db := storetest.Postgres(b)
-	r := newRigOn(b, db, false, scheduler.DefaultLease)
+	r := newRigOn(b, db, false, scheduler.Options{Lease: scheduler.DefaultLease})
 	recv := newReceiver(b)
 	for i := range idle {
 		r.create(b, store.ScheduledAction{Name: fmt.Sprint("daily-", i), ActionType: store.ActionCallAPI,

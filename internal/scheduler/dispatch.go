@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/gathering/gathering/internal/background"
+	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
 )
 
-// pollEvery is how often a run polls the pipeline run it waits for.
+// pollEvery is how often a run polls the pipeline run or the background
+// task it waits for.
 const pollEvery = 250 * time.Millisecond
 
 // dispatch does an occurrence's work and returns its result: the outcome
@@ -22,6 +25,8 @@ func (s *Scheduler) dispatch(ctx context.Context, l store.Lease, a store.Schedul
 		return s.runPipeline(ctx, l, a, r)
 	case store.ActionSendNotification:
 		return s.callTool(ctx, a, r, "notify.webhook")
+	case store.ActionRunTask:
+		return s.runTask(ctx, l, a, r)
 	case store.ActionCallAPI:
 		out, err := s.callTool(ctx, a, r, "http.request")
 		if err != nil {
@@ -72,6 +77,69 @@ func (s *Scheduler) runPipeline(ctx context.Context, l store.Lease, a store.Sche
 	out, _ := json.Marshal(map[string]any{"pipeline_run_id": run.ID, "status": run.Status})
 	if run.Status != store.RunCompleted {
 		return out, gathering.Errorf(gathering.EUNAVAILABLE, "The pipeline run %s ended %s: %s", run.ID, run.Status, run.Error)
+	}
+	return out, nil
+}
+
+// taskConfig is the action_config of run_task: the task's goal and
+// limits (zero: the defaults).
+type taskConfig struct {
+	Goal               string `json:"goal"`
+	MaxSteps           int    `json:"max_steps"`
+	TimeoutSeconds     int64  `json:"timeout_seconds"`
+	CheckpointInterval int    `json:"checkpoint_interval"`
+}
+
+// newTask is the background task an occurrence of a run_task action asks
+// for, as the action's creator; an event run's goal ends with the event.
+func newTask(a store.ScheduledAction, r store.ScheduleRun) (background.NewTask, error) {
+	var cfg taskConfig
+	if err := json.Unmarshal(a.ActionConfig, &cfg); err != nil {
+		return background.NewTask{}, gathering.Errorf(gathering.EINVALID, "The action's config is not valid: %v", err)
+	}
+	if len(r.TriggerData) > 0 {
+		event := string(r.TriggerData)
+		if room := background.MaxGoalLength - len([]rune(cfg.Goal)) - 40; len([]rune(event)) > room {
+			event = string([]rune(event)[:max(room, 0)]) + "…"
+		}
+		cfg.Goal += "\n\nThe event that started this task:\n" + event
+	}
+	return background.NewTask{AgentID: a.AgentID, UserID: a.CreatedBy, Goal: cfg.Goal, MaxSteps: cfg.MaxSteps,
+		TimeoutSec: cfg.TimeoutSeconds, CheckpointInterval: cfg.CheckpointInterval}, nil
+}
+
+// runTask starts a background task, links it (before it is announced, so
+// that the events it causes carry this run's depth), and waits for its
+// end: the occurrence completes only when the task completes. Running out
+// of time cancels the task.
+func (s *Scheduler) runTask(ctx context.Context, l store.Lease, a store.ScheduledAction, r store.ScheduleRun) (json.RawMessage, error) {
+	n, err := newTask(a, r)
+	if err != nil {
+		return nil, err
+	}
+	n.ID = event.NewID(time.Now())
+	if err := s.db.ScheduleRunLink(ctx, l, "", n.ID); err != nil {
+		return nil, err
+	}
+	t, err := s.tasks.Create(ctx, n)
+	if err != nil {
+		_ = s.db.ScheduleRunLink(ctx, l, "", "") // no task was created
+	}
+	for err == nil && !t.Status.Final() {
+		select {
+		case <-ctx.Done():
+			_, _ = s.tasks.Cancel(context.WithoutCancel(ctx), t.ID)
+			return nil, context.Cause(ctx)
+		case <-time.After(pollEvery):
+		}
+		t, err = s.db.TaskGet(ctx, t.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out, _ := json.Marshal(map[string]any{"background_task_id": t.ID, "status": t.Status, "result": t.Result})
+	if t.Status != store.TaskCompleted {
+		return out, gathering.Errorf(gathering.EUNAVAILABLE, "The background task %s ended %s: %s", t.ID, t.Status, t.Error)
 	}
 	return out, nil
 }

@@ -16,25 +16,16 @@ import (
 // writeTimeout bounds the records made after a run's context ended.
 const writeTimeout = 10 * time.Second
 
-// execute runs a run this instance holds in its own goroutine.
+// execute runs a run this instance holds in its own goroutine; a stopping
+// scheduler releases it for another instance instead.
 func (s *Scheduler) execute(r store.ScheduleRun) {
-	ctx, cancel := context.WithCancelCause(s.base)
-	lr := &liveRun{lease: store.ScheduleLeaseOf(r), cancel: cancel}
-	s.mu.Lock()
-	s.live[r.ID] = lr
-	s.runs.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.runs.Done()
-		defer func() {
-			cancel(nil)
-			s.mu.Lock()
-			delete(s.live, r.ID)
-			s.mu.Unlock()
-			s.signal() // room for another run
-		}()
-		s.perform(ctx, lr.lease, r)
-	}()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	l := store.ScheduleLeaseOf(r)
+	if !s.runs.Go(l, struct{}{}, cancel, func() { s.perform(ctx, l, r) }) {
+		wctx, stop := context.WithTimeout(context.Background(), writeTimeout)
+		defer stop()
+		s.record(s.db.ScheduleRunRelease(wctx, l, time.Now()), r)
+	}
 }
 
 // perform dispatches a run and records its outcome: completed, failed, or
@@ -107,14 +98,15 @@ func idempotencyKey(r store.ScheduleRun) string {
 // actionTopic is the topic of an action's events.
 func actionTopic(id int64) string { return "scheduled_action:" + strconv.FormatInt(id, 10) }
 
-// publish announces schedule.run.<status> for r.
+// publish announces schedule.run.<status> for r, with its depth, from
+// which the event actions it fires count theirs.
 func (s *Scheduler) publish(ctx context.Context, status string, a store.ScheduledAction, r store.ScheduleRun) {
 	if s.bus == nil {
 		return
 	}
 	data, _ := json.Marshal(map[string]any{
 		"action_id": a.ID, "run_id": r.ID, "scheduled_for": r.ScheduledFor, "attempt": r.Attempt,
-		"triggered_by": r.TriggeredBy, "status": status, "error": r.Error,
+		"triggered_by": r.TriggeredBy, "status": status, "error": r.Error, "depth": r.Depth,
 	})
 	_, err := s.bus.Publish(context.WithoutCancel(ctx), event.Event{Type: "schedule.run." + status,
 		Topics: []string{actionTopic(a.ID)}, Data: data})

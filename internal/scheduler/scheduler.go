@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/gathering/gathering/internal/background"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/lease"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
@@ -71,41 +72,36 @@ const changedType = "scheduled_action.changed"
 type Scheduler struct {
 	db        store.Store
 	pipelines *engine.Engine
+	tasks     *background.Runner
 	tools     *tool.Executor
 	bus       *event.Bus
 	opts      Options
 
-	wake chan struct{}
-	loop startstop.Loop
-	base context.Context // parent of runs
-	stop context.CancelCauseFunc
-
-	mu       sync.Mutex
-	stopping bool
-	live     map[string]*liveRun
-	runs     sync.WaitGroup
-}
-
-// liveRun is a run this instance executes.
-type liveRun struct {
-	lease  store.Lease
-	cancel context.CancelCauseFunc
+	wake   chan struct{}
+	loop   startstop.Loop
+	events startstop.Loop // the event listener, which fires event actions
+	runs   *lease.Set[struct{}]
 }
 
 // New returns a scheduler over db that starts pipeline runs on pipelines
-// and calls tools through tools, announcing changes on bus (nil: this
-// instance alone hears of them).
-func New(db store.Store, pipelines *engine.Engine, tools *tool.Executor, bus *event.Bus, opts Options) *Scheduler {
-	base, stop := context.WithCancelCause(context.Background())
-	return &Scheduler{
-		db: db, pipelines: pipelines, tools: tools, bus: bus, opts: opts.withDefaults(),
-		wake: make(chan struct{}, 1), base: base, stop: stop, live: map[string]*liveRun{},
-	}
+// and background tasks on tasks, and calls tools through tools, announcing
+// changes on bus (nil: this instance alone hears of them).
+func New(db store.Store, pipelines *engine.Engine, tasks *background.Runner, tools *tool.Executor, bus *event.Bus, opts Options) *Scheduler {
+	s := &Scheduler{db: db, pipelines: pipelines, tasks: tasks, tools: tools, bus: bus, opts: opts.withDefaults(), wake: make(chan struct{}, 1)}
+	s.runs = lease.New[struct{}](s.opts.MaxRunning, s.signal) // an ended run makes room for another
+	return s
 }
 
-// Start starts the scheduler's loop.
+// Start starts the scheduler's loop and, with a bus, its event listener,
+// which hears every event.
 func (s *Scheduler) Start(ctx context.Context) error {
-	return event.Listen(ctx, s.bus, []string{changedType}, &s.loop, s.run)
+	if err := event.Listen(ctx, s.bus, []string{changedType}, &s.loop, s.run); err != nil || s.bus == nil {
+		return err
+	}
+	if err := event.Listen(ctx, s.bus, nil, &s.events, s.listen); err != nil {
+		return errors.Join(err, s.loop.Stop(ctx))
+	}
+	return nil
 }
 
 // run is the loop: work, then sleep until the next due time, a change, or
@@ -143,9 +139,13 @@ func (s *Scheduler) signal() {
 }
 
 // sleep is how long the loop may sleep: until the earliest due time, at
-// most a third of the lease.
+// most a third of the lease. Without room it sleeps that long: work could
+// take nothing anyway, and a run that ends wakes the loop.
 func (s *Scheduler) sleep(ctx context.Context) time.Duration {
 	longest := s.opts.Lease / 3
+	if !s.room() {
+		return longest
+	}
 	next, err := s.db.ActionNextDue(ctx)
 	if err != nil {
 		return longest
@@ -162,7 +162,7 @@ func (s *Scheduler) work(ctx context.Context) {
 	now, planned := time.Now(), 0 // runs planned to start here, not yet executing
 	runs, err := s.db.ActionClaimDue(ctx, now, s.opts.ClaimBatch, s.opts.Instance, now.Add(s.opts.Lease),
 		func(a store.ScheduledAction, unfinished int) store.ClaimPlan {
-			p := plan(a, unfinished, now, s.roomFor(planned+1))
+			p := plan(a, unfinished, now, s.runs.Room(planned+1))
 			for _, r := range p.Runs {
 				if r.Status == store.ScheduleRunRunning {
 					planned++
@@ -192,59 +192,28 @@ func (s *Scheduler) work(ctx context.Context) {
 }
 
 // room reports whether this instance may execute one more run.
-func (s *Scheduler) room() bool { return s.roomFor(1) }
-
-// roomFor reports whether this instance may execute n more runs.
-func (s *Scheduler) roomFor(n int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.stopping && len(s.live)+n <= s.opts.MaxRunning
-}
+func (s *Scheduler) room() bool { return s.runs.Room(1) }
 
 // heartbeat renews the leases of the runs this instance executes and
 // cancels those it lost.
 func (s *Scheduler) heartbeat(ctx context.Context) {
-	s.mu.Lock()
-	leases := make([]store.Lease, 0, len(s.live))
-	for _, lr := range s.live {
-		leases = append(leases, lr.lease)
-	}
-	s.mu.Unlock()
-	if len(leases) == 0 {
-		return
-	}
-	lost, err := s.db.ScheduleRunHeartbeat(ctx, leases, time.Now().Add(s.opts.Lease))
+	err := s.runs.Renew(ctx, func(ctx context.Context, leases []store.Lease) ([]string, error) {
+		return s.db.ScheduleRunHeartbeat(ctx, leases, time.Now().Add(s.opts.Lease))
+	}, errLeaseLost)
 	if err != nil {
 		s.opts.Logger.Warn("renewing schedule run leases failed", "err", err)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range lost {
-		if lr, ok := s.live[id]; ok {
-			lr.cancel(errLeaseLost)
-		}
 	}
 }
 
 // errLeaseLost ends a run whose lease another instance took.
 var errLeaseLost = errors.New("the run's lease was taken over")
 
-// Stop stops claiming, lets the runs executing finish until ctx ends, then
-// cancels them and releases their leases so another instance takes them.
+// Stop stops firing event actions and claiming, lets the runs executing
+// finish until ctx ends, then cancels them and releases their leases so
+// another instance takes them.
 func (s *Scheduler) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	s.stopping = true
-	s.mu.Unlock()
-	loopErr := s.loop.Stop(ctx)
-	done := make(chan struct{})
-	go func() { s.runs.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		s.stop(errShutdown)
-		<-done
-	}
+	loopErr := errors.Join(s.events.Stop(ctx), s.loop.Stop(ctx))
+	s.runs.Stop(ctx, errShutdown)
 	return loopErr
 }
 

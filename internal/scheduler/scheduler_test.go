@@ -1,6 +1,7 @@
 package scheduler_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -67,16 +68,21 @@ func (r *receiver) answer(status int) {
 // to reach loopback) and a pipeline engine.
 type rig struct {
 	db     store.Store
+	bus    *event.Bus // named after the instance, so that another rig's bus accepts its events
 	sched  *scheduler.Scheduler
 	userID int64
 }
 
-func newRig(t testing.TB) *rig { return newRigOn(t, storetest.SQLite(t), true, 3*time.Second) }
+func newRig(t testing.TB) *rig { return newRigOn(t, storetest.SQLite(t), true, scheduler.Options{}) }
 
-// newRigOn is a rig on db whose scheduler has lease; exclusive says db has
-// no other instance.
-func newRigOn(t testing.TB, db store.Store, exclusive bool, lease time.Duration) *rig {
+// newRigOn is a rig on db whose scheduler has opts (instance "test" and a
+// 3 s lease unless they say otherwise); exclusive says db has no other
+// instance.
+func newRigOn(t testing.TB, db store.Store, exclusive bool, opts scheduler.Options) *rig {
 	t.Helper()
+	opts.Instance = cmp.Or(opts.Instance, "test")
+	opts.Lease = cmp.Or(opts.Lease, 3*time.Second)
+	instance := opts.Instance
 	allow, err := netguard.ParseAllowList("127.0.0.0/8")
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +93,10 @@ func newRigOn(t testing.TB, db store.Store, exclusive bool, lease time.Duration)
 			t.Fatal(err)
 		}
 	}
-	bus := event.NewBus(event.Config{Instance: "test"})
-	exec := tool.NewExecutor(reg, db, bus, tool.ExecutorOptions{Instance: "test", Exclusive: exclusive})
-	eng := engine.New(db, exec, nil, bus, engine.Options{Instance: "test", Poll: 50 * time.Millisecond, Exclusive: exclusive})
-	s := scheduler.New(db, eng, exec, bus, scheduler.Options{Instance: "test", Lease: lease})
+	bus := event.NewBus(event.Config{Instance: instance})
+	exec := tool.NewExecutor(reg, db, bus, tool.ExecutorOptions{Instance: instance, Exclusive: exclusive})
+	eng := engine.New(db, exec, nil, bus, engine.Options{Instance: instance, Poll: 50 * time.Millisecond, Exclusive: exclusive})
+	s := scheduler.New(db, eng, nil, exec, bus, opts)
 	services := []interface {
 		Start(context.Context) error
 		Stop(context.Context) error
@@ -114,7 +120,7 @@ func newRigOn(t testing.TB, db store.Store, exclusive bool, lease time.Duration)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{db: db, sched: s, userID: u.ID}
+	return &rig{db: db, bus: bus, sched: s, userID: u.ID}
 }
 
 // create creates an action, failing the test on an error.
@@ -303,7 +309,7 @@ func TestInvalidActionsNameTheirFields(t *testing.T) {
 func TestStopReleasesRunsItCannotFinish(t *testing.T) {
 	t.Parallel()
 	db := storetest.SQLite(t)
-	first := newRigOn(t, db, true, 3*time.Second)
+	first := newRigOn(t, db, true, scheduler.Options{})
 	recv := newReceiver(t)
 	recv.delay = 2 * time.Second
 	a := first.create(t, store.ScheduledAction{Name: "slow", ActionType: store.ActionCallAPI, ActionConfig: callAPI(recv.URL),
@@ -325,7 +331,7 @@ func TestStopReleasesRunsItCannotFinish(t *testing.T) {
 	recv.mu.Lock()
 	recv.delay = 0
 	recv.mu.Unlock()
-	newRigOn(t, db, true, 3*time.Second)
+	newRigOn(t, db, true, scheduler.Options{})
 	eventually(t, 10*time.Second, "the second scheduler completes it", func() bool {
 		got, _ := db.ScheduleRunGet(context.Background(), run.ID)
 		return got.Status == store.ScheduleRunCompleted

@@ -74,11 +74,22 @@ type ScheduleStore interface {
 		plan func(a ScheduledAction, unfinished int) ClaimPlan) ([]ScheduleRun, error)
 	// ActionFire inserts one run of an action outside its schedule (manual,
 	// event): running and leased to r.Owner until r.LeaseUntil, epoch 1,
-	// started at r.StartedAt, when r.Status is running; else (pending or "")
-	// pending, with no owner or lease. It returns the stored run. ENOTFOUND
-	// when the action does not exist, ECONFLICT when (action, scheduled_for)
-	// or the id exists, EINVALID for another status, a running run without
-	// an owner, an unknown TriggeredBy or invalid JSON (Attempt 0 means 1).
+	// started at r.StartedAt, when r.Status is running; skipped and
+	// finished at r.FinishedAt when skipped (a firing the scheduler refused,
+	// kept on record); else (pending or "") pending, with no owner or lease.
+	// It returns the stored run. ENOTFOUND when the action does not exist,
+	// ECONFLICT when (action, scheduled_for) or the id exists, EINVALID for
+	// another status, a running run without an owner, a skipped run without
+	// FinishedAt, a negative Depth, an unknown TriggeredBy or invalid JSON
+	// (Attempt 0 means 1).
+	//
+	// An event run that is not skipped is an execution of its action, in
+	// the same transaction: only while the action is active and below a
+	// positive MaxExecutions (ENOTFOUND otherwise), its ExecutionCount grows
+	// by one, LastRunAt becomes the later of itself and ScheduledFor,
+	// UpdatedAt ScheduledFor, the version grows by one, and the action
+	// expires when the count reaches MaxExecutions. Other runs leave the
+	// action alone.
 	ActionFire(ctx context.Context, r ScheduleRun) (ScheduleRun, error)
 
 	// ScheduleRunGet returns a run or ENOTFOUND.
@@ -125,6 +136,13 @@ type ScheduleStore interface {
 	// background task a run started, before it waits for its outcome (both
 	// ids as given).
 	ScheduleRunLink(ctx context.Context, l Lease, pipelineRunID, backgroundTaskID string) error
+	// ScheduleRunDepthOf returns the Depth of the schedule run linked to
+	// pipelineRunID or to backgroundTaskID ("" names none; the greatest
+	// when several are), where the scheduler finds how deep in a chain of
+	// event runs a pipeline or task event is. ENOTFOUND when no run is
+	// linked to either: they were not started by a schedule run, or not
+	// linked yet (a run links what it started right after starting it).
+	ScheduleRunDepthOf(ctx context.Context, pipelineRunID, backgroundTaskID string) (int, error)
 }
 
 // The action types.
@@ -238,7 +256,8 @@ type ScheduleRun struct {
 	Error            string
 	PipelineRunID    string
 	BackgroundTaskID string
-	TriggerData      json.RawMessage // the event of an event run; nil otherwise
+	TriggerData      json.RawMessage // the event of an event run (and its Depth); nil otherwise
+	Depth            int             // in a chain of event runs: its event's cause's + 1; 0 when not an event run
 	NotBefore        time.Time       // a pending run waits until then
 	StartedAt        time.Time
 	FinishedAt       time.Time

@@ -16,11 +16,12 @@ import (
 // scheduleRunColumns are the columns scanScheduleRun reads and
 // scheduleRunArgs gives, in order.
 const scheduleRunColumns = `id, action_id, scheduled_for, triggered_by, attempt, status, result, error,
-	pipeline_run_id, background_task_id, trigger_data, not_before, started_at, finished_at, owner, epoch, lease_until`
+	pipeline_run_id, background_task_id, trigger_data, not_before, started_at, finished_at, owner, epoch, lease_until,
+	depth`
 
 // scheduleRunInsert inserts the values of scheduleRunColumns.
 const scheduleRunInsert = `INSERT INTO schedule_runs (` + scheduleRunColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
 // scheduleLeaseHolds matches the run of a lease ($1 run id, $2 owner, $3
 // epoch) while that lease holds: the run still has that owner and epoch and
@@ -47,7 +48,8 @@ func scanScheduleRun(row pgx.Row) (store.ScheduleRun, error) {
 	var scheduled time.Time
 	var notBefore, started, finished, lease *time.Time
 	err := row.Scan(&r.ID, &r.ActionID, &scheduled, &r.TriggeredBy, &r.Attempt, &r.Status, &result, &r.Error,
-		&r.PipelineRunID, &r.BackgroundTaskID, &trigger, &notBefore, &started, &finished, &r.Owner, &r.Epoch, &lease)
+		&r.PipelineRunID, &r.BackgroundTaskID, &trigger, &notBefore, &started, &finished, &r.Owner, &r.Epoch, &lease,
+		&r.Depth)
 	r.Result, r.TriggerData = rawJSON(result), rawJSON(trigger)
 	r.ScheduledFor, r.NotBefore, r.StartedAt, r.FinishedAt = scheduled.UTC(), utc(notBefore), utc(started), utc(finished)
 	r.LeaseUntil = utc(lease)
@@ -58,12 +60,12 @@ func scanScheduleRun(row pgx.Row) (store.ScheduleRun, error) {
 func scheduleRunArgs(r store.ScheduleRun) []any {
 	return []any{r.ID, r.ActionID, r.ScheduledFor, r.TriggeredBy, r.Attempt, r.Status, nullJSON(r.Result), r.Error,
 		r.PipelineRunID, r.BackgroundTaskID, nullJSON(r.TriggerData), nullTime(r.NotBefore), nullTime(r.StartedAt),
-		nullTime(r.FinishedAt), r.Owner, r.Epoch, nullTime(r.LeaseUntil)}
+		nullTime(r.FinishedAt), r.Owner, r.Epoch, nullTime(r.LeaseUntil), r.Depth}
 }
 
 // newScheduleRun is r as inserted: attempt 1 when it has none, epoch 1
 // when running, else no owner, epoch or lease. EINVALID when r has no id
-// or time, an unknown status or trigger, or invalid JSON.
+// or time, an unknown status or trigger, invalid JSON or a negative depth.
 func newScheduleRun(r store.ScheduleRun) (store.ScheduleRun, error) {
 	r.Attempt = max(r.Attempt, 1)
 	if r.Status == store.ScheduleRunRunning {
@@ -81,6 +83,8 @@ func newScheduleRun(r store.ScheduleRun) (store.ScheduleRun, error) {
 		return r, gathering.Errorf(gathering.EINVALID, "running run %s has no owner", r.ID)
 	case r.Result != nil && !validJSON(r.Result), r.TriggerData != nil && !validJSON(r.TriggerData):
 		return r, gathering.Errorf(gathering.EINVALID, "run %s: result or trigger data is not valid JSON", r.ID)
+	case r.Depth < 0:
+		return r, gathering.Errorf(gathering.EINVALID, "run %s: depth %d is negative", r.ID, r.Depth)
 	}
 	return r, nil
 }
@@ -204,19 +208,84 @@ func applyPlan(ctx context.Context, tx pgx.Tx, id int64, c dueClaim, plan store.
 	return claimed, advanceAction(ctx, tx, id, plan, last, c.now)
 }
 
-// ActionFire inserts one run of an action, as newScheduleRun makes it.
+// ActionFire inserts one run of an action, as firedRun makes it; an event
+// run counts on its action in the same transaction, which locks the action
+// first (the order ActionDelete and ScheduleRunFinish lock in).
 func (s *Store) ActionFire(ctx context.Context, r store.ScheduleRun) (store.ScheduleRun, error) {
-	r.Status = cmp.Or(r.Status, store.ScheduleRunPending)
-	if r.Status != store.ScheduleRunPending && r.Status != store.ScheduleRunRunning {
-		return store.ScheduleRun{}, gathering.Errorf(gathering.EINVALID, "a fired run cannot be %q", r.Status)
-	}
-	r, err := newScheduleRun(r)
+	r, err := firedRun(r)
 	if err != nil {
 		return store.ScheduleRun{}, err
 	}
-	got, err := scanScheduleRun(s.pool.QueryRow(ctx, scheduleRunInsert+` RETURNING `+scheduleRunColumns,
-		scheduleRunArgs(r)...))
+	var got store.ScheduleRun
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if countsOnAction(r) {
+			if err := countEventRun(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		got, err = scanScheduleRun(tx.QueryRow(ctx, scheduleRunInsert+` RETURNING `+scheduleRunColumns,
+			scheduleRunArgs(r)...))
+		return err
+	})
 	return got, refError(err, gathering.ENOTFOUND, "action not found", "fire action %d", r.ActionID)
+}
+
+// firedRun is r as ActionFire inserts it: pending when it has no status.
+// EINVALID as newScheduleRun, and when it is neither pending, running nor
+// skipped, or skipped without a finish.
+func firedRun(r store.ScheduleRun) (store.ScheduleRun, error) {
+	r.Status = cmp.Or(r.Status, store.ScheduleRunPending)
+	switch r.Status {
+	case store.ScheduleRunPending, store.ScheduleRunRunning:
+	case store.ScheduleRunSkipped:
+		if r.FinishedAt.IsZero() {
+			return r, gathering.Errorf(gathering.EINVALID, "skipped run %s has no finish time", r.ID)
+		}
+	default:
+		return r, gathering.Errorf(gathering.EINVALID, "a fired run cannot be %q", r.Status)
+	}
+	return newScheduleRun(r)
+}
+
+// countsOnAction reports whether firing r is an execution of its action:
+// an event run that is not skipped.
+func countsOnAction(r store.ScheduleRun) bool {
+	return r.TriggeredBy == store.TriggeredByEvent && r.Status != store.ScheduleRunSkipped
+}
+
+// countEventRun counts, in tx, event run r on its action while the action
+// is active and below its max_executions, expiring it when it reaches them;
+// pgx.ErrNoRows when the action is missing, not active or out of
+// executions.
+func countEventRun(ctx context.Context, tx pgx.Tx, r store.ScheduleRun) error {
+	var id int64
+	return tx.QueryRow(ctx,
+		`UPDATE scheduled_actions SET execution_count = execution_count + 1,
+		     status = CASE WHEN max_executions > 0 AND execution_count + 1 >= max_executions THEN 'expired'
+		                   ELSE status END,
+		     last_run_at = greatest(last_run_at, $2), updated_at = $2, version = version + 1
+		 WHERE id = $1 AND status = 'active' AND (max_executions = 0 OR execution_count < max_executions)
+		 RETURNING id`, r.ActionID, r.ScheduledFor).Scan(&id)
+}
+
+// ScheduleRunDepthOf returns the greatest depth of the runs linked to
+// pipelineRunID or backgroundTaskID ("" links nothing), each found through
+// its partial index; ENOTFOUND when none is.
+func (s *Store) ScheduleRunDepthOf(ctx context.Context, pipelineRunID, backgroundTaskID string) (int, error) {
+	var depth *int
+	err := s.pool.QueryRow(ctx,
+		`SELECT max(depth) FROM (
+		     SELECT depth FROM schedule_runs WHERE pipeline_run_id = $1 AND pipeline_run_id <> ''
+		     UNION ALL
+		     SELECT depth FROM schedule_runs WHERE background_task_id = $2 AND background_task_id <> '') AS linked`,
+		pipelineRunID, backgroundTaskID).Scan(&depth)
+	if err == nil && depth == nil {
+		err = pgx.ErrNoRows
+	}
+	if err != nil {
+		return 0, translate(err, "find the schedule run of pipeline run %q or task %q", pipelineRunID, backgroundTaskID)
+	}
+	return *depth, nil
 }
 
 // ScheduleRunGet returns a run or ENOTFOUND.

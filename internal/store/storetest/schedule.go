@@ -34,6 +34,10 @@ func exerciseSchedules(t *testing.T, migrated func(t *testing.T) store.Store) {
 		{"ActionClaimDueRefusedPlan", testActionClaimDueRefusedPlan},
 		{"ActionClaimDueConcurrent", testActionClaimDueConcurrent},
 		{"ActionFire", testActionFire},
+		{"ActionFireSkipped", testActionFireSkipped},
+		{"ActionFireCountsEventRuns", testActionFireCountsEventRuns},
+		{"ActionFireEventRunRefused", testActionFireEventRunRefused},
+		{"ScheduleRunDepthOf", testScheduleRunDepthOf},
 		{"ScheduleRunClaim", testScheduleRunClaim},
 		{"ScheduleRunClaimConcurrent", testScheduleRunClaimConcurrent},
 		{"ScheduleRunHeartbeat", testScheduleRunHeartbeat},
@@ -656,6 +660,8 @@ func testActionFire(t *testing.T, s store.Store) {
 		"no time":               func(r *store.ScheduleRun) { r.ScheduledFor = time.Time{} },
 		"no owner":              func(r *store.ScheduleRun) { r.Status = store.ScheduleRunRunning },
 		"malformed data":        func(r *store.ScheduleRun) { r.TriggerData = json.RawMessage(`{"a":1`) },
+		"a negative depth":      func(r *store.ScheduleRun) { r.Depth = -1 },
+		"a skip with no finish": func(r *store.ScheduleRun) { r.Status = store.ScheduleRunSkipped },
 		"data of invalid UTF-8": func(r *store.ScheduleRun) { r.TriggerData = json.RawMessage("\"\xff\"") },
 	} {
 		r := pendingRun(a.ID, "run-refused", 9)
@@ -665,6 +671,127 @@ func testActionFire(t *testing.T, s store.Store) {
 	}
 	if _, total, err := s.ScheduleRunList(ctx, a.ID, store.Page{}); err != nil || total != 2 {
 		t.Errorf("after refused fires: %d runs, %v; want 2", total, err)
+	}
+}
+
+// testActionFireSkipped checks that a refused firing is kept on record,
+// finished and with its depth, and leaves its action alone.
+func testActionFireSkipped(t *testing.T, s store.Store) {
+	a := createAction(t, s, eventAction("on push", store.ActionPaused, 0))
+	r := pendingRun(a.ID, "run-skipped", 3)
+	r.Status, r.TriggeredBy, r.Error, r.FinishedAt = store.ScheduleRunSkipped, store.TriggeredByEvent, "too deep", minutes(3)
+	r.TriggerData, r.Depth = json.RawMessage(oddTrigger), 4
+	r.Owner, r.LeaseUntil, r.Epoch = "instance-a", minutes(20), 3 // a skipped run has no lease
+	got := fireRun(t, s, r)
+	r.Attempt, r.Owner, r.LeaseUntil, r.Epoch = 1, "", time.Time{}, 0
+	if !reflect.DeepEqual(got, r) {
+		t.Errorf("ActionFire of a skipped run = %s;\nwant %s", showScheduleRun(got), showScheduleRun(r))
+	}
+	wantScheduleRun(t, "a fired skipped run", s, r)
+	wantAction(t, "after a skipped event run", s, a)
+	if _, err := s.ScheduleRunClaim(t.Context(), "instance-a", minutes(100), minutes(110)); gathering.ErrorCode(err) != gathering.ENOTFOUND {
+		t.Errorf("ScheduleRunClaim took a skipped run: %v", err)
+	}
+}
+
+// eventAction is an event action named name with status and
+// max_executions, never run.
+func eventAction(name, status string, maxExecutions int) store.ScheduledAction {
+	a := unscheduled(name)
+	a.ScheduleType, a.EventTrigger, a.Status, a.MaxExecutions = store.ScheduleEvent, json.RawMessage(oddEventTrigger), status, maxExecutions
+	return a
+}
+
+// eventRun is a pending event run id of action, scheduled for at.
+func eventRun(action int64, id string, at time.Time) store.ScheduleRun {
+	return store.ScheduleRun{ID: id, ActionID: action, ScheduledFor: at, TriggeredBy: store.TriggeredByEvent,
+		Status: store.ScheduleRunPending, TriggerData: json.RawMessage(`{"id":"e1"}`), Depth: 2}
+}
+
+// testActionFireCountsEventRuns checks that an event run is an execution
+// of its action, which expires at its max_executions, while other runs
+// leave it alone.
+func testActionFireCountsEventRuns(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := createAction(t, s, eventAction("on push", store.ActionActive, 2))
+	first := eventRun(a.ID, "run-1", minutes(5).Add(3*time.Millisecond))
+	if got := fireRun(t, s, first); got.Depth != 2 || got.Attempt != 1 {
+		t.Errorf("ActionFire of an event run = %s", showScheduleRun(got))
+	}
+	a.ExecutionCount, a.LastRunAt, a.UpdatedAt, a.Version = 1, first.ScheduledFor, first.ScheduledFor, 2
+	wantAction(t, "after an event run", s, a)
+	fireRun(t, s, pendingRun(a.ID, "run-manual", 9))
+	wantAction(t, "after a manual run", s, a)
+	earlier := eventRun(a.ID, "run-2", minutes(4)) // an event heard late: LastRunAt stays
+	fireRun(t, s, earlier)
+	a.ExecutionCount, a.Status, a.UpdatedAt, a.Version = 2, store.ActionExpired, earlier.ScheduledFor, 3
+	wantAction(t, "after reaching max_executions", s, a)
+	_, err := s.ActionFire(ctx, eventRun(a.ID, "run-3", minutes(6)))
+	wantCode(t, "ActionFire of an event run past max_executions", err, gathering.ENOTFOUND)
+	unlimited := createAction(t, s, eventAction("unlimited", store.ActionActive, 0))
+	for i := range 3 {
+		fireRun(t, s, eventRun(unlimited.ID, fmt.Sprint("unlimited-", i), minutes(10+i)))
+	}
+	unlimited.ExecutionCount, unlimited.LastRunAt, unlimited.UpdatedAt, unlimited.Version = 3, minutes(12), minutes(12), 4
+	wantAction(t, "an action without max_executions", s, unlimited)
+	if _, total, err := s.ScheduleRunList(ctx, a.ID, store.Page{}); err != nil || total != 3 {
+		t.Errorf("%d runs, %v; want the 2 event runs and the manual one", total, err)
+	}
+}
+
+// testActionFireEventRunRefused checks that an event run of an action that
+// is not active is refused, and that a refused insert does not count.
+func testActionFireEventRunRefused(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, status := range []string{store.ActionPaused, store.ActionDisabled, store.ActionExpired} {
+		a := createAction(t, s, eventAction(status, status, 0))
+		_, err := s.ActionFire(ctx, eventRun(a.ID, "run-"+status, minutes(1)))
+		wantCode(t, "ActionFire of an event run of a "+status+" action", err, gathering.ENOTFOUND)
+		wantAction(t, "after a refused event run", s, a)
+	}
+	_, err := s.ActionFire(ctx, eventRun(999999, "run-orphan", minutes(1)))
+	wantCode(t, "ActionFire of an event run of a missing action", err, gathering.ENOTFOUND)
+	a := createAction(t, s, eventAction("on push", store.ActionActive, 0))
+	fired := fireRun(t, s, eventRun(a.ID, "run-1", minutes(1)))
+	a = getAction(t, s, a.ID)
+	_, err = s.ActionFire(ctx, eventRun(a.ID, "run-1", minutes(2)))
+	wantCode(t, "ActionFire of an event run whose id exists", err, gathering.ECONFLICT)
+	_, err = s.ActionFire(ctx, eventRun(a.ID, "run-2", fired.ScheduledFor))
+	wantCode(t, "ActionFire of an event run whose occurrence exists", err, gathering.ECONFLICT)
+	wantAction(t, "after conflicting event runs", s, a)
+}
+
+// testScheduleRunDepthOf checks that a pipeline run or background task
+// leads back to the depth of the schedule run that started it.
+func testScheduleRunDepthOf(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a := createAction(t, s, newAction("report", 0))
+	deep := startedRun(t, s, a.ID, "run-deep", 1)
+	shallow := eventRun(a.ID, "run-shallow", minutes(2))
+	shallow.Status, shallow.Owner, shallow.LeaseUntil, shallow.Depth = store.ScheduleRunRunning, "instance-a", minutes(20), 1
+	shallow = fireRun(t, s, shallow)
+	if err := s.ScheduleRunLink(ctx, store.ScheduleLeaseOf(shallow), "pipeline-run-1", ""); err != nil {
+		t.Fatalf("ScheduleRunLink: %v", err)
+	}
+	deep.Status, deep.FinishedAt, deep.BackgroundTaskID = store.ScheduleRunCompleted, minutes(3), "task-1"
+	finishScheduleRun(t, s, deep)
+	startedRun(t, s, a.ID, "run-unlinked", 4)
+	for _, tc := range []struct {
+		pipelineRun, task string
+		want              int
+	}{
+		{"pipeline-run-1", "", 1},
+		{"", "task-1", 0},
+		{"pipeline-run-1", "task-1", 1},
+		{"pipeline-run-1", "task-missing", 1},
+	} {
+		if got, err := s.ScheduleRunDepthOf(ctx, tc.pipelineRun, tc.task); err != nil || got != tc.want {
+			t.Errorf("ScheduleRunDepthOf(%q, %q) = %d, %v; want %d", tc.pipelineRun, tc.task, got, err, tc.want)
+		}
+	}
+	for _, ids := range [][2]string{{"", ""}, {"pipeline-run-2", ""}, {"", "task-2"}, {"task-1", "pipeline-run-1"}} {
+		_, err := s.ScheduleRunDepthOf(ctx, ids[0], ids[1])
+		wantCode(t, fmt.Sprintf("ScheduleRunDepthOf(%q, %q)", ids[0], ids[1]), err, gathering.ENOTFOUND)
 	}
 }
 
