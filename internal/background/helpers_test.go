@@ -49,7 +49,7 @@ type rig struct {
 
 // newRig builds a rig on db (nil: a fresh SQLite store); its services
 // stop when the test ends.
-func newRig(t *testing.T, db store.Store) *rig {
+func newRig(t testing.TB, db store.Store) *rig {
 	t.Helper()
 	r := &rig{db: db, fake: openaitest.New(t), chat: &spyChat{ended: make(chan error, 100)}}
 	if r.db == nil {
@@ -79,7 +79,7 @@ func newRig(t *testing.T, db store.Store) *rig {
 
 // seed stores the provider, the model, the agent (with the notes skill)
 // and a member.
-func (r *rig) seed(t *testing.T) {
+func (r *rig) seed(t testing.TB) {
 	ctx, now := context.Background(), time.Now()
 	if _, err := catalog.Seed(ctx, r.db, now); err != nil {
 		t.Fatal(err)
@@ -112,7 +112,7 @@ func (r *rig) seed(t *testing.T) {
 }
 
 // runner starts a runner on the rig; it stops when the test ends.
-func (r *rig) runner(t *testing.T, opts background.Options) *background.Runner {
+func (r *rig) runner(t testing.TB, opts background.Options) *background.Runner {
 	t.Helper()
 	opts.Instance = "test"
 	if opts.Lease == 0 {
@@ -125,7 +125,7 @@ func (r *rig) runner(t *testing.T, opts background.Options) *background.Runner {
 
 // start starts services and stops them, in reverse order, when the test
 // ends.
-func start(t *testing.T, services ...interface {
+func start(t testing.TB, services ...interface {
 	Start(context.Context) error
 	Stop(context.Context) error
 }) {
@@ -147,7 +147,7 @@ func start(t *testing.T, services ...interface {
 }
 
 // create starts a task of the rig's agent.
-func (r *rig) create(t *testing.T, run *background.Runner, goal string, maxSteps, interval int) store.BackgroundTask {
+func (r *rig) create(t testing.TB, run *background.Runner, goal string, maxSteps, interval int) store.BackgroundTask {
 	t.Helper()
 	task, err := run.Create(context.Background(), background.NewTask{AgentID: r.agentID, UserID: r.userID, Goal: goal,
 		MaxSteps: maxSteps, CheckpointInterval: interval})
@@ -158,7 +158,7 @@ func (r *rig) create(t *testing.T, run *background.Runner, goal string, maxSteps
 }
 
 // wait polls a task until ok holds, failing after limit.
-func (r *rig) wait(t *testing.T, id string, limit time.Duration, ok func(store.BackgroundTask) bool) store.BackgroundTask {
+func (r *rig) wait(t testing.TB, id string, limit time.Duration, ok func(store.BackgroundTask) bool) store.BackgroundTask {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -177,13 +177,13 @@ func (r *rig) wait(t *testing.T, id string, limit time.Duration, ok func(store.B
 }
 
 // final waits for a task to finish.
-func (r *rig) final(t *testing.T, id string) store.BackgroundTask {
+func (r *rig) final(t testing.TB, id string) store.BackgroundTask {
 	t.Helper()
 	return r.wait(t, id, 20*time.Second, func(task store.BackgroundTask) bool { return task.Status.Final() })
 }
 
 // steps returns a task's steps as "n:status".
-func (r *rig) steps(t *testing.T, id string) []string {
+func (r *rig) steps(t testing.TB, id string) []string {
 	t.Helper()
 	steps, err := r.db.TaskSteps(context.Background(), id)
 	if err != nil {
@@ -208,7 +208,7 @@ func (r *rig) chatRequests() int {
 }
 
 // waitRequests waits until the fake provider received n chat requests.
-func (r *rig) waitRequests(t *testing.T, n int) {
+func (r *rig) waitRequests(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for r.chatRequests() < n {
@@ -220,7 +220,7 @@ func (r *rig) waitRequests(t *testing.T, n int) {
 }
 
 // lastPrompt is the last user message of the latest chat request.
-func (r *rig) lastPrompt(t *testing.T) string {
+func (r *rig) lastPrompt(t testing.TB) string {
 	t.Helper()
 	reqs := r.fake.Requests()
 	if len(reqs) == 0 {
