@@ -47,12 +47,26 @@ func TestIdleSchedulerBarelyQueries(t *testing.T) {
 	recv := newReceiver(t)
 	r.create(t, store.ScheduledAction{Name: "daily", ActionType: store.ActionCallAPI, ActionConfig: callAPI(recv.URL),
 		ScheduleType: store.ScheduleCron, CronExpression: "0 3 * * *"})
-	time.Sleep(200 * time.Millisecond) // the creation's wake-up passes
+	quiet(t, &db.calls) // the creation's wake-up passes, however busy the machine
 	before := db.calls.Load()
 	time.Sleep(3 * time.Second)
 	if n := db.calls.Load() - before; n > 0 {
 		t.Errorf("an idle scheduler made %d queries in 3 s", n)
 	}
+}
+
+// quiet waits until calls stays unchanged for half a second, failing the
+// test when it keeps changing for 10 s.
+func quiet(t *testing.T, calls *atomic.Int64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		n := calls.Load()
+		time.Sleep(500 * time.Millisecond)
+		if calls.Load() == n {
+			return
+		}
+	}
+	t.Fatal("the scheduler never went quiet")
 }
 
 // BenchmarkClaimDue reports how many due occurrences instances claim per
