@@ -15,6 +15,8 @@
 #     call; memory: embedding and recall at 10,000 and 100,000 memories;
 #   - pipelines: no-op nodes per second and per-node overhead beside the
 #     database's single-row commit rate.
+#   - scheduler: occurrences claimed per second and dispatch lag with
+#     10,000 actions; background tasks: the cost of a step.
 # Usage: scripts/bench.sh [seconds-per-load, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -114,3 +116,9 @@ echo "== go test -bench: pipelines (chains of ten no-op tool nodes: sustained no
 echo "   beside them, the same database's single-row commit rate (one and eight writers): the ceiling of a durable engine"
 go test -run '^$' -bench 'NoopNodes|SingleRowCommit' -benchtime 500x ./internal/engine/ | grep -E '^Benchmark'
 go test -run '^$' -bench 'NoopNodeOverhead' -benchtime 200x ./internal/engine/ | grep -E '^Benchmark'
+
+echo
+echo "== go test -bench: scheduler (PostgreSQL: due occurrences claimed per second by one and three instances; due-to-started lag with 10,000 active actions)"
+go test -run '^$' -bench 'ClaimDue|DispatchLag' ./internal/scheduler/ | grep -E '^Benchmark'
+echo "== go test -bench: background tasks (SQLite: what a step costs besides the model, 10-step tasks one at a time)"
+go test -run '^$' -bench 'TaskSteps' -benchtime 30x ./internal/background/ | grep -E '^Benchmark'

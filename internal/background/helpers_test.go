@@ -22,7 +22,8 @@ import (
 	"github.com/gathering/gathering/internal/tool"
 )
 
-// spyChat passes turns to an agent service and reports when each ends.
+// spyChat passes turns to an agent service and reports when each ends,
+// while its buffer has room.
 type spyChat struct {
 	svc   *agent.Service
 	ended chan error
@@ -30,7 +31,10 @@ type spyChat struct {
 
 func (s *spyChat) Chat(ctx context.Context, req agent.ChatRequest) (agent.ChatResult, error) {
 	res, err := s.svc.Chat(ctx, req)
-	s.ended <- err
+	select {
+	case s.ended <- err:
+	default:
+	}
 	return res, err
 }
 
