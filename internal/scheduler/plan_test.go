@@ -47,8 +47,8 @@ func TestPlanOnTime(t *testing.T) {
 	}
 }
 
-// TestPlanCatchUp: the scheduler comes back at 10:10 after ten minutes of
-// downtime... and after five hours, with each policy.
+// TestPlanCatchUp: the scheduler comes back at 10:10 after five hours of
+// downtime, with each policy.
 func TestPlanCatchUp(t *testing.T) {
 	a := hourly()
 	a.NextRunAt = at(5, 0) // due since 05:00; now is 10:10
@@ -69,6 +69,29 @@ func TestPlanCatchUp(t *testing.T) {
 		p := plan(a, 0, at(10, 10), true)
 		if got := scheduledFor(p); !equalTimes(got, c.want) || !p.NextRunAt.Equal(at(11, 0)) || p.ExecutionsDone != len(c.want) {
 			t.Errorf("%s window %ds max %d: runs %v next %v done %d, want %v", c.policy, c.window, c.max, got, p.NextRunAt, p.ExecutionsDone, c.want)
+		}
+	}
+}
+
+// TestPlanAfterTenMinutesOfDowntime: an every-minute action last claimed
+// for 10:00 sees the instances come back at 10:10:30. run_once runs one
+// occurrence, the latest; skip runs none of the missed ones (10:10 is
+// thirty seconds late, on time); run_all runs them all up to its cap.
+func TestPlanAfterTenMinutesOfDowntime(t *testing.T) {
+	a := withDefaults(store.ScheduledAction{ID: 8, ScheduleType: store.ScheduleCron, CronExpression: "* * * * *", NextRunAt: at(10, 1)})
+	back := at(10, 10).Add(30 * time.Second)
+	for _, c := range []struct {
+		policy string
+		want   []time.Time
+	}{
+		{"run_once", []time.Time{at(10, 10)}},
+		{"skip", []time.Time{at(10, 10)}},
+		{"run_all", []time.Time{at(10, 1), at(10, 2), at(10, 3), at(10, 4), at(10, 5), at(10, 6), at(10, 7), at(10, 8), at(10, 9), at(10, 10)}},
+	} {
+		a.CatchupPolicy = c.policy
+		p := plan(a, 0, back, true)
+		if got := scheduledFor(p); !equalTimes(got, c.want) || !p.NextRunAt.Equal(at(10, 11)) {
+			t.Errorf("%s: runs %v, next %v; want %v, next 10:11", c.policy, got, p.NextRunAt, c.want)
 		}
 	}
 }
