@@ -29,6 +29,7 @@ import (
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
+	"github.com/gathering/gathering/internal/workspace"
 )
 
 const serveHelp = `Run the GatheRing server.
@@ -89,7 +90,8 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	if e.bus != nil {
 		e.bus(bus)
 	}
-	tools, mcpClient, toolServices, err := newTools(cfg, db, bus, log)
+	ws := workspace.New(db, cfg.WorkspaceBase())
+	tools, mcpClient, toolServices, err := newTools(cfg, db, ws, bus, log)
 	if err != nil {
 		return err
 	}
@@ -105,7 +107,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 		MaxRunning: cfg.TasksMax, Exclusive: db.Backend() == store.SQLite, Logger: log})
 	sched := scheduler.New(db, pipelines, tasks, tools, bus, scheduler.Options{Instance: bus.Instance(), Lease: cfg.SchedulerLease, Logger: log})
 	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal,
-		embedder: embedder, pipelines: pipelines, scheduler: sched, tasks: tasks}, reg, log, e)
+		embedder: embedder, pipelines: pipelines, scheduler: sched, tasks: tasks, workspace: ws}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -205,6 +207,8 @@ type apiParts struct {
 	scheduler *scheduler.Scheduler
 	// tasks runs background agent tasks.
 	tasks *background.Runner
+	// workspace serves projects' directories.
+	workspace *workspace.Service
 }
 
 func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
@@ -231,6 +235,7 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		Pipelines: parts.pipelines,
 		Scheduler: parts.scheduler,
 		Tasks:     parts.tasks,
+		Workspace: parts.workspace,
 		Routes:    e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,

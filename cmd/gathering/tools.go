@@ -25,10 +25,11 @@ var skillDocs = map[string]tool.SkillDoc{
 	"mcp":    {DisplayName: "MCP servers", Category: "integrations", Description: "Tools of the configured Model Context Protocol servers."},
 }
 
-// newTools builds the tool registry with the built-in skills and the MCP
-// servers' tools, and the executor every call goes through. The returned
+// newTools builds the tool registry with the built-in skills (whose fs, git
+// and shell tools work in the projects ws resolves) and the MCP servers'
+// tools, and the executor every call goes through. The returned
 // components start after the bus and stop before it.
-func newTools(cfg *config.Config, db store.Store, bus *event.Bus, log *slog.Logger) (*tool.Executor, *mcp.Client, []startstop.Named, error) {
+func newTools(cfg *config.Config, db store.Store, ws builtin.Workspaces, bus *event.Bus, log *slog.Logger) (*tool.Executor, *mcp.Client, []startstop.Named, error) {
 	allow, err := netguard.ParseAllowList(cfg.OutboundAllowList)
 	if err != nil {
 		return nil, nil, nil, err
@@ -38,7 +39,7 @@ func newTools(cfg *config.Config, db store.Store, bus *event.Bus, log *slog.Logg
 		return nil, nil, nil, err
 	}
 	reg := tool.NewRegistry()
-	tools := builtin.Tools(builtin.Options{Workspaces: builtin.BaseDir(cfg.WorkspaceBase()), ShellPrograms: cfg.ShellPrograms})
+	tools := builtin.Tools(builtin.Options{Workspaces: ws, ShellPrograms: cfg.ShellPrograms})
 	for _, t := range append(tools, web.Tools(web.Options{AllowList: allow})...) {
 		if err := reg.Register(t); err != nil {
 			return nil, nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,14 +58,17 @@ func TestProcessToolsEndToEnd(t *testing.T) {
 	if code, body := call("calc.eval", `{"expression":"1/0"}`); code != 422 || !strings.Contains(body, `"/expression"`) {
 		t.Fatalf("calc division by zero: %d %s", code, body)
 	}
-	if code, body := call("fs.write", `{"project_id":"demo","path":"notes/a.txt","content":"hello"}`); code != 200 {
+	var project struct{ ID int64 }
+	_ = json.Unmarshal([]byte(mustRequest(t, 201, "POST", p.url+"/projects", token, `{"name":"demo"}`)), &project)
+	demo := strconv.FormatInt(project.ID, 10)
+	if code, body := call("fs.write", `{"project_id":"`+demo+`","path":"notes/a.txt","content":"hello"}`); code != 200 {
 		t.Fatalf("fs.write: %d %s", code, body)
 	}
-	if code, body := call("fs.read", `{"project_id":"demo","path":"notes/a.txt"}`); code != 200 || !strings.Contains(body, `"content":"hello"`) {
+	if code, body := call("fs.read", `{"project_id":"`+demo+`","path":"notes/a.txt"}`); code != 200 || !strings.Contains(body, `"content":"hello"`) {
 		t.Fatalf("fs.read: %d %s", code, body)
 	}
 	for _, path := range []string{"../../gathering.db", "%2e%2e%2fgathering.db", "/etc/passwd", ".env"} {
-		if code, body := call("fs.read", `{"project_id":"demo","path":"`+path+`"}`); code != 403 || !strings.Contains(body, `"field":"/path"`) {
+		if code, body := call("fs.read", `{"project_id":"`+demo+`","path":"`+path+`"}`); code != 403 || !strings.Contains(body, `"field":"/path"`) {
 			t.Errorf("fs.read %q: %d %s", path, code, body)
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
+	"github.com/gathering/gathering/internal/workspace"
 )
 
 // Options are the HTTP settings of the API.
@@ -75,8 +76,11 @@ type Deps struct {
 	Scheduler *scheduler.Scheduler
 	// Tasks runs background agent tasks; nil leaves the
 	// /background-tasks routes out.
-	Tasks   *background.Runner
-	Options Options
+	Tasks *background.Runner
+	// Workspace serves projects' directories; nil leaves the /projects
+	// and /workspace routes out.
+	Workspace *workspace.Service
+	Options   Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
 	Routes []Route
@@ -101,6 +105,7 @@ type API struct {
 	pipelines    *engine.Engine       // nil: no run routes
 	scheduler    *scheduler.Scheduler // nil: no scheduled-action routes
 	tasks        *background.Runner   // nil: no background-task routes
+	workspace    *workspace.Service   // nil: no project and workspace routes
 	hub          *hub
 	streamsEnd   chan struct{} // closed when the server stops: streams end
 	endOnce      sync.Once
@@ -134,6 +139,7 @@ func New(d Deps) (*API, error) {
 		pipelines:  d.Pipelines,
 		scheduler:  d.Scheduler,
 		tasks:      d.Tasks,
+		workspace:  d.Workspace,
 		hub:        newHub(),
 		streamsEnd: make(chan struct{}),
 		started:    time.Now(),
@@ -141,7 +147,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), a.taskRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), a.taskRoutes(), a.projectRoutes(), a.workspaceRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -31,6 +32,7 @@ import (
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/sqlitestore"
 	"github.com/gathering/gathering/internal/tool"
+	"github.com/gathering/gathering/internal/workspace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -100,7 +102,8 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 	t.Cleanup(func() { stopService(t, sched) }) // before the engine and the task runner stop
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
 		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal,
-		Embedder: memory.NewLocal(0), Pipelines: pipelines, Scheduler: sched, Tasks: tasks})
+		Embedder: memory.NewLocal(0), Pipelines: pipelines, Scheduler: sched, Tasks: tasks,
+		Workspace: workspace.New(db, filepath.Join(t.TempDir(), "workspaces"))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,10 @@ const problemTypePrefix = "urn:gathering:problem:"
 
 // Codes only the HTTP layer produces.
 const (
-	codeMethodNotAllowed = "method_not_allowed"
-	codeRouteNotFound    = "route_not_found"
-	codeUpgradeRequired  = "upgrade_required"
+	codeMethodNotAllowed   = "method_not_allowed"
+	codeRouteNotFound      = "route_not_found"
+	codeUpgradeRequired    = "upgrade_required"
+	codePreconditionFailed = "precondition_failed"
 )
 
 var statusByCode = map[string]int{
@@ -39,6 +40,7 @@ var statusByCode = map[string]int{
 	codeRouteNotFound:       http.StatusNotFound,
 	codeMethodNotAllowed:    http.StatusMethodNotAllowed,
 	codeUpgradeRequired:     http.StatusUpgradeRequired,
+	codePreconditionFailed:  http.StatusPreconditionFailed,
 	gathering.ECONFLICT:     http.StatusConflict,
 	gathering.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	gathering.EUNSUPPORTED:  http.StatusUnsupportedMediaType,

@@ -48,6 +48,7 @@ type Store interface {
 	PipelineRunStore
 	ScheduleStore
 	TaskStore
+	ProjectStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the

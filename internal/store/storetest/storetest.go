@@ -59,6 +59,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	exercisePipelineRuns(t, migrated)
 	exerciseSchedules(t, migrated)
 	exerciseTasks(t, migrated)
+	exerciseProjects(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {
