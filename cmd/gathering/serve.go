@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/gathering/gathering/internal/activity"
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/background"
@@ -121,6 +122,7 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	}
 	// The engine stops before the tool executor its nodes call.
 	services = append(services, toolServices...)
+	services = append(services, startstop.Named{Name: "activity recorder", Service: activity.NewRecorder(db, bus, log)})
 	services = append(services, startstop.Named{Name: "pipeline engine", Service: pipelines})
 	// The task runner stops before the executor its agents' tools go through.
 	services = append(services, startstop.Named{Name: "background tasks", Service: tasks})

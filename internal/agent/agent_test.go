@@ -3,6 +3,8 @@ package agent_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -396,5 +398,40 @@ func TestTurnTimeout(t *testing.T) {
 	msgs, _, err := w.st.MessageList(t.Context(), w.agentID, res.SessionID, store.Page{})
 	if err != nil || len(msgs) != 1 || msgs[0].Content != "Hurry." {
 		t.Fatalf("kept: %+v, %v", msgs, err)
+	}
+}
+
+// TestProjectContext: an agent linked to a project is told its name, id,
+// description, latest activity and the files it touched there.
+func TestProjectContext(t *testing.T) {
+	w := newWorld(t, agent.Options{})
+	fake := openaitest.New(t)
+	w.fakeProvider(t, store.KindOpenAI, fake.URL)
+	ctx, now := t.Context(), time.Now()
+	p, err := w.st.ProjectCreate(ctx, store.Project{Name: "Atlas", Description: "Maps of the world.", Status: store.ProjectActive,
+		Settings: json.RawMessage(`{}`), CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.ProjectAgentLink(ctx, p.ID, w.agentID, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []store.Activity{
+		{Kind: store.ActivityFileEdited, Summary: "Wrote maps/eu.json", Path: "maps/eu.json", AgentID: w.agentID},
+		{Kind: store.ActivityTestRun, Summary: "go test passed", UserID: 1},
+	} {
+		a.ProjectID, a.At = p.ID, now
+		if _, err := w.st.ActivityAdd(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake.Push(openaitest.Reply{Content: "On it."})
+	w.chat(t, "What next?", "", false)
+	system := fmt.Sprint(fake.Requests()[0].Body["messages"])
+	for _, want := range []string{"Atlas (project_id " + strconv.FormatInt(p.ID, 10) + "): Maps of the world.", "go test passed",
+		"Wrote maps/eu.json", "Files you touched lately: maps/eu.json"} {
+		if !strings.Contains(system, want) {
+			t.Errorf("the context lacks %q: %s", want, system)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,6 +28,11 @@ func (s *Service) buildContext(ctx context.Context, t *turn) error {
 		return err
 	}
 	system := systemPrompt(t.agent, persona)
+	projects, err := s.projectSection(ctx, t.agent.ID)
+	if err != nil {
+		return err
+	}
+	system += projects
 	if t.req.IncludeMemories && s.memories != nil {
 		mems, err := s.memories.Recall(ctx, t.agent.ID, t.req.Message, s.opts.RecallLimit)
 		if err != nil {
@@ -98,6 +104,66 @@ func memorySection(mems []string) string {
 		b.WriteString(strconv.Itoa(i+1) + ". " + m + "\n")
 	}
 	return b.String()
+}
+
+// Bounds of the project context a turn carries.
+const (
+	maxContextProjects   = 3
+	maxContextActivities = 5
+	maxContextFiles      = 10
+)
+
+// projectSection tells the agent about the projects it is linked to (at
+// most maxContextProjects): name, id, description, the latest activity and
+// the files it touched lately.
+func (s *Service) projectSection(ctx context.Context, agentID int64) (string, error) {
+	ids, err := s.st.AgentProjects(ctx, agentID)
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString("\nProjects you work on (project_id for the fs, git and shell tools):\n")
+	for _, id := range ids[:min(len(ids), maxContextProjects)] {
+		p, err := s.st.ProjectGet(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString("- " + p.Name + " (project_id " + strconv.FormatInt(p.ID, 10) + ")")
+		if p.Description != "" {
+			b.WriteString(": " + p.Description)
+		}
+		b.WriteString("\n")
+		if err := s.projectActivity(ctx, &b, p.ID, agentID); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// projectActivity writes a project's latest activity and the files the
+// agent touched in it lately.
+func (s *Service) projectActivity(ctx context.Context, b *strings.Builder, projectID, agentID int64) error {
+	recent, _, err := s.st.ActivityList(ctx, store.ActivityFilter{ProjectID: projectID}, store.Page{Limit: maxContextActivities})
+	if err != nil {
+		return err
+	}
+	for _, a := range recent {
+		b.WriteString("  - " + a.At.UTC().Format("2006-01-02 15:04") + " " + a.Summary + "\n")
+	}
+	mine, _, err := s.st.ActivityList(ctx, store.ActivityFilter{ProjectID: projectID, AgentID: agentID}, store.Page{Limit: 50})
+	if err != nil {
+		return err
+	}
+	var files []string
+	for _, a := range mine {
+		if a.Path != "" && !slices.Contains(files, a.Path) && len(files) < maxContextFiles {
+			files = append(files, a.Path)
+		}
+	}
+	if len(files) > 0 {
+		b.WriteString("  Files you touched lately: " + strings.Join(files, ", ") + "\n")
+	}
+	return nil
 }
 
 // history returns the latest messages of the session that fit budget

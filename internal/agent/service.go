@@ -29,6 +29,9 @@ type Store interface {
 	SessionAcquire(ctx context.Context, id, owner string, now, until time.Time) (bool, error)
 	SessionRelease(ctx context.Context, id, owner string) error
 	UsageRecord(ctx context.Context, u store.UsageRecord) error
+	AgentProjects(ctx context.Context, agentID int64) ([]int64, error)
+	ProjectGet(ctx context.Context, id int64) (store.Project, error)
+	ActivityList(ctx context.Context, f store.ActivityFilter, pg store.Page) ([]store.Activity, int, error)
 }
 
 // Recaller finds an agent's memories relevant to a text.

@@ -5,9 +5,9 @@
 // the programs it may run, shell.
 //
 // Every tool that touches a workspace takes project_id in its input and
-// resolves it through a Workspaces; BaseDir is the one used until projects
-// exist. The package owns the tools' schemas and descriptions, the
-// hardening of the git and shell subprocesses (no shell interpretation, a
-// minimal environment, capped output, process-group kills) and the mapping
-// of their failures to gathering error codes.
+// resolves it through a Workspaces (the server's is internal/workspace).
+// The package owns the tools' schemas and descriptions, the hardening of
+// the shell subprocess (no shell interpretation, a minimal environment,
+// capped output, process-group kills) and the mapping of their failures to
+// gathering error codes; git runs through internal/gitrepo.
 package builtin

@@ -1,23 +1,16 @@
 package builtin
 
 import (
-	"cmp"
 	"context"
-	"strconv"
-	"strings"
+	"fmt"
 
 	"github.com/gathering/gathering/internal/fsguard"
-	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/gitrepo"
 	"github.com/gathering/gathering/internal/tool"
 )
 
-// Defaults of the git tools.
-const (
-	defaultLogLimit = 20
-	maxLogLimit     = 200
-	defaultName     = "GatheRing"
-	defaultEmail    = "gathering@localhost"
-)
+// diffLimit is the size at which git.diff cuts its text.
+const diffLimit = gitrepo.DiffLimit
 
 // gitTools returns the git skill.
 func gitTools(ws workspaces) []tool.Tool {
@@ -28,14 +21,14 @@ func gitTools(ws workspaces) []tool.Tool {
 // extra) and the timeout.
 func gitTool(t tool.Tool, extra ...tool.Permission) tool.Tool {
 	t.Permissions = append([]tool.Permission{tool.PermGit}, extra...)
-	t.Timeout = gitTimeout
+	t.Timeout = gitrepo.Timeout
 	return t
 }
 
 // withRepo opens projectID's workspace and runs f on its repository.
-func (w workspaces) withRepo(ctx context.Context, projectID string, f func(repo) (any, error)) (any, error) {
+func (w workspaces) withRepo(ctx context.Context, projectID string, f func(gitrepo.Repo) (any, error)) (any, error) {
 	return w.with(ctx, projectID, func(root string, _ *fsguard.Dir) (any, error) {
-		r, err := openRepo(root)
+		r, err := gitrepo.Open(root)
 		if err != nil {
 			return nil, err
 		}
@@ -44,9 +37,9 @@ func (w workspaces) withRepo(ctx context.Context, projectID string, f func(repo)
 }
 
 // gitBody adapts a repository operation to a tool body.
-func gitBody[In interface{ projectID() string }](ws workspaces, f func(context.Context, repo, In) (any, error)) tool.RunFunc {
+func gitBody[In interface{ projectID() string }](ws workspaces, f func(context.Context, gitrepo.Repo, In) (any, error)) tool.RunFunc {
 	return body(func(ctx context.Context, in In) (any, error) {
-		return ws.withRepo(ctx, in.projectID(), func(r repo) (any, error) { return f(ctx, r, in) })
+		return ws.withRepo(ctx, in.projectID(), func(r gitrepo.Repo) (any, error) { return f(ctx, r, in) })
 	})
 }
 
@@ -59,13 +52,8 @@ func gitStatus(ws workspaces) tool.Tool {
 			"Each entry gives the path, its state in the index (staged) and in the working tree, and for a rename the original path.",
 		Input:  mustJSON(object(withProject(map[string]prop{}), "project_id")),
 		Output: output(map[string]prop{"branch": typ("string"), "entries": typ("array")}),
-		Run: gitBody(ws, func(ctx context.Context, r repo, _ project) (any, error) {
-			out, err := r.run(ctx, append([]string{"status", "--porcelain=v1", "-z", "--branch", "--untracked-files=all"}, paths()...)...)
-			if err != nil {
-				return nil, err
-			}
-			branch, entries := parseStatus(out)
-			return map[string]any{"branch": branch, "entries": entries}, nil
+		Run: gitBody(ws, func(ctx context.Context, r gitrepo.Repo, _ project) (any, error) {
+			return r.Status(ctx)
 		}),
 	})
 }
@@ -81,7 +69,7 @@ func gitLog(ws workspaces) tool.Tool {
 		Name:        "git.log",
 		Description: "List the most recent commits of the current branch, newest first, optionally only those touching a path: hash, author, date (RFC 3339) and subject line.",
 		Input: mustJSON(object(withProject(map[string]prop{
-			"limit": integer("How many commits to return (default 20).", 1, maxLogLimit),
+			"limit": integer("How many commits to return (default 20).", 1, gitrepo.MaxLogLimit),
 			"path":  pathProp("Only commits that changed this file or directory."),
 		}), "project_id")),
 		Output: output(map[string]prop{"commits": typ("array")}),
@@ -89,33 +77,12 @@ func gitLog(ws workspaces) tool.Tool {
 	})
 }
 
-// logFormat puts one commit's fields apart with unit separators; -z ends
-// each commit with a NUL.
-const logFormat = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s"
-
-func runLog(ctx context.Context, r repo, in gitLogInput) (any, error) {
-	args := []string{"log", "-z", "--format=" + logFormat, "-n", strconv.Itoa(cmp.Or(in.Limit, defaultLogLimit)), "--end-of-options", "--"}
-	if in.Path != "" {
-		spec, err := pathspec(in.Path, "/path")
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, spec)
-	}
-	out, err := r.run(ctx, args...)
-	if err != nil && !r.hasCommits(ctx) {
-		out, err = nil, nil // a new repository has no history yet
-	}
+func runLog(ctx context.Context, r gitrepo.Repo, in gitLogInput) (any, error) {
+	commits, err := r.Log(ctx, gitrepo.LogOptions{Path: in.Path, Limit: in.Limit})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"commits": parseLog(out)}, nil
-}
-
-// hasCommits reports whether HEAD names a commit.
-func (r repo) hasCommits(ctx context.Context) bool {
-	_, err := r.run(ctx, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-	return err == nil
+	return map[string]any{"commits": commits}, nil
 }
 
 type gitDiffInput struct {
@@ -130,7 +97,7 @@ func gitDiff(ws workspaces) tool.Tool {
 		Name: "git.diff",
 		Description: "Show changes as a unified diff. By default: working tree against the index (unstaged changes); " +
 			"with staged: the index against the last commit; with commit: the working tree (or, with staged, the index) against that commit. " +
-			"The text is cut at 1 MiB, with truncated set.",
+			fmt.Sprintf("The text is cut at %d MiB, with truncated set.", diffLimit>>20),
 		Input: mustJSON(object(withProject(map[string]prop{
 			"commit": str("A commit hash, branch or tag to compare with, such as HEAD~1 or main.", 1, 200),
 			"path":   pathProp("Only changes to this file or directory."),
@@ -141,40 +108,8 @@ func gitDiff(ws workspaces) tool.Tool {
 	})
 }
 
-func runDiff(ctx context.Context, r repo, in gitDiffInput) (any, error) {
-	args, err := diffArgs(in)
-	if err != nil {
-		return nil, err
-	}
-	out, truncated, err := r.output(ctx, gitCall{args: args, truncate: true})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"diff": string(out), "truncated": truncated}, nil
-}
-
-// diffArgs validates the input and builds git diff's arguments.
-func diffArgs(in gitDiffInput) ([]string, error) {
-	args := []string{"diff", "--no-color", "--no-ext-diff", "--no-textconv"}
-	if in.Staged {
-		args = append(args, "--cached")
-	}
-	args = append(args, "--end-of-options")
-	if in.Commit != "" {
-		if err := checkRev(in.Commit, "/commit"); err != nil {
-			return nil, err
-		}
-		args = append(args, in.Commit)
-	}
-	var specs []string
-	if in.Path != "" {
-		spec, err := pathspec(in.Path, "/path")
-		if err != nil {
-			return nil, err
-		}
-		specs = append(specs, spec)
-	}
-	return append(args, paths(specs...)...), nil
+func runDiff(ctx context.Context, r gitrepo.Repo, in gitDiffInput) (any, error) {
+	return r.Diff(ctx, gitrepo.DiffOptions{Commit: in.Commit, Path: in.Path, Staged: in.Staged})
 }
 
 func gitBranches(ws workspaces) tool.Tool {
@@ -183,13 +118,8 @@ func gitBranches(ws workspaces) tool.Tool {
 		Description: "List the local branches of the project's git repository with the commit each points to, and which one is checked out.",
 		Input:       mustJSON(object(withProject(map[string]prop{}), "project_id")),
 		Output:      output(map[string]prop{"current": typ("string"), "branches": typ("array")}),
-		Run: gitBody(ws, func(ctx context.Context, r repo, _ project) (any, error) {
-			out, err := r.run(ctx, "branch", "--list", "--no-color", "--format=%(HEAD)%1f%(refname:short)%1f%(objectname)")
-			if err != nil {
-				return nil, err
-			}
-			current, branches := parseBranches(out)
-			return map[string]any{"current": current, "branches": branches}, nil
+		Run: gitBody(ws, func(ctx context.Context, r gitrepo.Repo, _ project) (any, error) {
+			return r.Branches(ctx)
 		}),
 	})
 }
@@ -213,21 +143,10 @@ func gitAdd(ws workspaces) tool.Tool {
 	}, tool.PermFSWrite)
 }
 
-func runAdd(ctx context.Context, r repo, in gitAddInput) (any, error) {
-	specs := make([]string, len(in.Paths))
-	for i, p := range in.Paths {
-		spec, err := pathspec(p, tool.Pointer("paths", strconv.Itoa(i)))
-		if err != nil {
-			return nil, err
-		}
-		specs[i] = spec
-	}
-	if _, err := r.run(ctx, append([]string{"add"}, paths(specs...)...)...); err != nil {
+func runAdd(ctx context.Context, r gitrepo.Repo, in gitAddInput) (any, error) {
+	staged, err := r.Add(ctx, in.Paths)
+	if err != nil {
 		return nil, err
-	}
-	staged := make([]string, len(specs))
-	for i, s := range specs {
-		staged[i] = strings.TrimPrefix(s, literal)
 	}
 	return map[string]any{"paths": staged}, nil
 }
@@ -258,27 +177,10 @@ func withPattern(p prop, pattern string) prop {
 	return p
 }
 
-func runCommit(ctx context.Context, r repo, in gitCommitInput) (any, error) {
-	res, err := r.exec(ctx, gitCall{args: []string{"diff", "--cached", "--quiet", "--no-ext-diff"}})
-	switch {
-	case err != nil:
-		return nil, err
-	case res.exitCode == 0:
-		return nil, gathering.Errorf(gathering.ECONFLICT, "Nothing is staged to commit; stage changes with git.add first.")
-	case res.exitCode != 1:
-		return nil, r.failed("diff", res)
-	}
-	env := []string{
-		"GIT_AUTHOR_NAME=" + cmp.Or(in.AuthorName, defaultName), "GIT_AUTHOR_EMAIL=" + cmp.Or(in.AuthorEmail, defaultEmail),
-		"GIT_COMMITTER_NAME=" + defaultName, "GIT_COMMITTER_EMAIL=" + defaultEmail,
-	}
-	call := gitCall{args: []string{"commit", "--quiet", "--no-verify", "--file=-"}, env: env, stdin: strings.NewReader(in.Message)}
-	if _, _, err := r.output(ctx, call); err != nil {
-		return nil, err
-	}
-	out, err := r.run(ctx, "rev-parse", "--verify", "HEAD")
+func runCommit(ctx context.Context, r gitrepo.Repo, in gitCommitInput) (any, error) {
+	c, err := r.Commit(ctx, gitrepo.CommitOptions{Message: in.Message, AuthorName: in.AuthorName, AuthorEmail: in.AuthorEmail})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"commit": strings.TrimSpace(string(out))}, nil
+	return map[string]any{"commit": c.Commit}, nil
 }

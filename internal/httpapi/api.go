@@ -147,7 +147,7 @@ func New(d Deps) (*API, error) {
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), a.taskRoutes(), a.projectRoutes(), a.workspaceRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), a.taskRoutes(), a.projectRoutes(), a.workspaceRoutes(), a.gitRoutes(), a.activityRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

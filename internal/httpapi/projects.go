@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -73,7 +72,7 @@ func (q ProjectRequest) Validate() error {
 			add(fmt.Sprintf("tags/%d", i), "must be 1 to %d characters", maxProjectTag)
 		}
 	}
-	if len(q.Settings) > 0 && !bytes.HasPrefix(bytes.TrimSpace(q.Settings), []byte("{")) {
+	if len(q.Settings) > 0 && !isJSONObject(q.Settings) {
 		add("settings", "must be a JSON object")
 	}
 	if len(fields) > 0 {

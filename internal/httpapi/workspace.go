@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/workspace"
 )
 
@@ -93,6 +94,11 @@ func (a *API) writeFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return preconditionFailed(err)
 	}
+	kind, verb := store.ActivityFileEdited, "Edited "
+	if f.Created {
+		kind, verb = store.ActivityFileCreated, "Created "
+	}
+	a.recordActivity(r, r.PathValue("project_id"), store.Activity{Kind: kind, Summary: verb + f.Path, Path: f.Path})
 	w.Header().Set("ETag", strconv.Quote(f.Hash))
 	writeJSON(w, http.StatusOK, f)
 	return nil
@@ -110,9 +116,11 @@ func preconditionFailed(err error) error {
 }
 
 func (a *API) deleteFile(w http.ResponseWriter, r *http.Request) error {
-	if err := a.workspace.Delete(r.Context(), r.PathValue("project_id"), r.URL.Query().Get("path")); err != nil {
+	path := r.URL.Query().Get("path")
+	if err := a.workspace.Delete(r.Context(), r.PathValue("project_id"), path); err != nil {
 		return err
 	}
+	a.recordActivity(r, r.PathValue("project_id"), store.Activity{Kind: store.ActivityFileDeleted, Summary: "Deleted " + path, Path: path})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

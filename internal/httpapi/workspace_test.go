@@ -220,3 +220,54 @@ func TestWorkspaceRefusesEveryPathOutsideTheProject(t *testing.T) {
 		t.Fatalf("only %d paths", len(refusedPaths))
 	}
 }
+
+// TestWorkspaceGit: create a repository, write, stage, commit as the
+// caller, and find the commit in the log, the graph and its diff, and in
+// the project's activity.
+func TestWorkspaceGit(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{})
+	cs := callers(t, s)
+	viewer, member := cs[1].token, cs[2].token
+	p := newProject(t, s, member, `{"name":"Repo"}`)
+	git := s.srv.URL + "/workspace/" + p + "/git/"
+	code, body := api(t, "GET", git+"status", viewer, "")
+	mustStatus(t, 422, code, body, "status before init")
+	code, body = api(t, "POST", git+"init", member, "")
+	mustStatus(t, 200, code, body, "init")
+	code, body = api(t, "POST", git+"init", member, "")
+	mustStatus(t, 409, code, body, "init twice")
+	resp, body := fileRequest(t, "PUT", fileURL(s, p, "/file", "main.go"), member, "", `{"content":"package main\n"}`)
+	mustStatus(t, 200, resp.StatusCode, body, "write")
+	code, body = api(t, "POST", git+"stage", member, `{"paths":["main.go"]}`)
+	mustStatus(t, 200, code, body, "stage")
+	code, body = api(t, "POST", git+"stage", member, `{"paths":["../escape"]}`)
+	mustStatus(t, 403, code, body, "stage a path outside")
+	code, body = api(t, "POST", git+"commit", viewer, `{"message":"no"}`)
+	mustStatus(t, 403, code, body, "a viewer commits")
+	code, body = api(t, "POST", git+"commit", member, `{"message":"Add main"}`)
+	if code != 200 || !strings.Contains(body, `"author_email":"member@example.com"`) || !strings.Contains(body, `"subject":"Add main"`) {
+		t.Fatalf("commit: %d %s", code, body)
+	}
+	var commit struct{ Commit string }
+	_ = json.Unmarshal([]byte(body), &commit)
+	code, body = api(t, "GET", git+"log?author=member", viewer, "")
+	if code != 200 || !strings.Contains(body, `"total":1`) || !strings.Contains(body, commit.Commit) {
+		t.Fatalf("log: %d %s", code, body)
+	}
+	code, body = api(t, "GET", git+"diff?show=true&commit="+commit.Commit, viewer, "")
+	if code != 200 || !strings.Contains(body, `+package main`) {
+		t.Fatalf("diff of the commit: %d %s", code, body)
+	}
+	for _, path := range []string{"graph", "branches", "history?path=main.go", "status"} {
+		if code, body := api(t, "GET", git+path, viewer, ""); code != 200 {
+			t.Errorf("%s: %d %s", path, code, body)
+		}
+	}
+	code, body = api(t, "POST", git+"commit", member, `{"message":"Nothing"}`)
+	mustStatus(t, 409, code, body, "a commit with nothing staged")
+	code, body = api(t, "GET", s.srv.URL+"/workspace/"+p+"/activities?kind=commit", viewer, "")
+	if code != 200 || !strings.Contains(body, `"summary":"Committed: Add main"`) {
+		t.Fatalf("activity: %d %s", code, body)
+	}
+}

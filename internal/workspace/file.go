@@ -26,7 +26,8 @@ type File struct {
 	Lines    int       `json:"lines"`              // 0 when Binary
 	Size     int64     `json:"size"`               // in bytes
 	Modified time.Time `json:"modified"`
-	Hash     string    `json:"hash"` // sha256 of the bytes, hex; the ETag and If-Match value
+	Hash     string    `json:"hash"`              // sha256 of the bytes, hex; the ETag and If-Match value
+	Created  bool      `json:"created,omitempty"` // Write: the file did not exist before
 }
 
 // Raw is a file's bytes for download; it is not served as JSON.
@@ -79,25 +80,30 @@ func (s *Service) Raw(ctx context.Context, projectID, p string) (Raw, error) {
 // project projectID with content and returns the new file. When ifMatch is
 // not "", the file must exist with that hash (ECONFLICT otherwise). With
 // backup, the previous content is first copied to <p>.bak, or the first
-// free <p>.bak.N.
+// free <p>.bak.N. The file says whether it was Created.
 func (s *Service) Write(ctx context.Context, projectID, p, content, ifMatch string, backup bool) (File, error) {
 	clean, err := cleanPath(p)
 	if err != nil {
 		return File{}, err
 	}
-	return withDir(ctx, s, projectID, func(_ string, d *fsguard.Dir) (File, error) {
+	return withDir(ctx, s, projectID, func(root string, d *fsguard.Dir) (File, error) {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
+		defer s.trees.invalidate(root)
 		if ifMatch != "" || backup {
 			if err := keepPrevious(d, clean, ifMatch, backup); err != nil {
 				return File{}, err
 			}
 		}
+		_, err := stat(d, clean)
+		created := gathering.ErrorCode(err) == gathering.ENOTFOUND
 		data := []byte(content)
 		if err := d.Write(clean, data); err != nil {
 			return File{}, pathError(err)
 		}
-		return describe(d, clean, data)
+		f, err := describe(d, clean, data)
+		f.Created = created
+		return f, err
 	})
 }
 
@@ -162,9 +168,10 @@ func (s *Service) Delete(ctx context.Context, projectID, p string) error {
 	if err != nil {
 		return err
 	}
-	_, err = withDir(ctx, s, projectID, func(_ string, d *fsguard.Dir) (struct{}, error) {
+	_, err = withDir(ctx, s, projectID, func(root string, d *fsguard.Dir) (struct{}, error) {
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
+		defer s.trees.invalidate(root)
 		return struct{}{}, pathError(d.Delete(clean))
 	})
 	return err

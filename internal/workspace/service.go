@@ -27,13 +27,14 @@ type Service struct {
 	// the write it guards are not interleaved with another change made
 	// through this Service.
 	writeMu sync.Mutex
+	trees   *treeCache
 }
 
 // New returns a Service over projects whose own directories live under
 // base (the configured workspace base directory, made absolute here; ""
 // leaves projects without a repository path unresolvable).
 func New(projects Projects, base string) *Service {
-	s := &Service{projects: projects}
+	s := &Service{projects: projects, trees: newTreeCache(treeCacheSize)}
 	if base != "" {
 		s.base, _ = filepath.Abs(base)
 	}

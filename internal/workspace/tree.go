@@ -52,7 +52,10 @@ type TreeEntry struct {
 // most MaxTreeEntries of them. It leaves out what the root .gitignore
 // ignores, .git, secret names, symbolic links and fsguard's temporary
 // files. withGitStatus adds each file's git status when the root is a git
-// repository.
+// repository. Trees are cached (see cache.go): a file created, removed or
+// renamed, on disk or through the Service, shows on the next call; a file
+// edited in place outside GatheRing may show its previous size, time and
+// git status for up to five seconds.
 func (s *Service) Tree(ctx context.Context, projectID string, maxDepth int, withGitStatus bool) (Tree, error) {
 	if maxDepth == 0 {
 		maxDepth = DefaultTreeDepth
@@ -61,30 +64,63 @@ func (s *Service) Tree(ctx context.Context, projectID string, maxDepth int, with
 		return Tree{}, gathering.Invalid("The tree depth is out of range.",
 			gathering.FieldError{Field: "max_depth", Message: "must be between 1 and 20"})
 	}
-	return withDir(ctx, s, projectID, func(root string, d *fsguard.Dir) (Tree, error) {
-		w := &treeWalker{d: d, maxDepth: maxDepth, left: MaxTreeEntries}
-		if data, err := d.Read(".gitignore"); err == nil {
-			w.ignore = parseIgnore(data)
-		}
-		if withGitStatus && isGitRepo(root) {
-			var err error
-			if w.status, err = gitStatus(ctx, root); err != nil {
-				return Tree{}, err
-			}
-		}
-		entries, err := w.list(".", 1)
+	root, err := s.Root(ctx, projectID)
+	if err != nil {
+		return Tree{}, err
+	}
+	key := treeKey{root: root, maxDepth: maxDepth, withGitStatus: withGitStatus}
+	if t, ok := s.trees.get(key); ok {
+		return t, nil
+	}
+	gen, start := s.trees.generation(), time.Now()
+	stamps := stampAll(root, withGitStatus)
+	t, err := walkTree(ctx, root, maxDepth, withGitStatus)
+	if err != nil {
+		return Tree{}, err
+	}
+	s.trees.walks.Add(1)
+	s.trees.put(key, t, stamps, start, gen)
+	return t, nil
+}
+
+// walkTree builds the tree of root. Git status runs after the listing, so
+// that a file changed meanwhile differs from what the cache recorded.
+func walkTree(ctx context.Context, root string, maxDepth int, withGitStatus bool) (Tree, error) {
+	d, err := fsguard.Open(root)
+	if err != nil {
+		return Tree{}, err
+	}
+	defer d.Close()
+	w := &treeWalker{d: d, maxDepth: maxDepth, left: MaxTreeEntries}
+	if data, err := d.Read(".gitignore"); err == nil {
+		w.ignore = parseIgnore(data)
+	}
+	entries, err := w.list(".", 1)
+	if err != nil {
+		return Tree{}, pathError(err)
+	}
+	if withGitStatus && isGitRepo(root) {
+		status, err := gitStatus(ctx, root)
 		if err != nil {
-			return Tree{}, pathError(err)
+			return Tree{}, err
 		}
-		return Tree{Entries: entries, Truncated: w.truncated}, nil
-	})
+		setStatus(entries, status)
+	}
+	return Tree{Entries: entries, Truncated: w.truncated}, nil
+}
+
+// setStatus gives every entry its status word, if any.
+func setStatus(entries []TreeEntry, status map[string]string) {
+	for i := range entries {
+		entries[i].GitStatus = status[entries[i].Path]
+		setStatus(entries[i].Children, status)
+	}
 }
 
 // treeWalker builds a Tree.
 type treeWalker struct {
 	d         *fsguard.Dir
 	ignore    ignorer
-	status    map[string]string
 	maxDepth  int
 	left      int // entries still allowed
 	truncated bool
@@ -117,7 +153,7 @@ func (w *treeWalker) list(dir string, depth int) ([]TreeEntry, error) {
 // entry describes one listed entry, with its children when it is a
 // directory above the depth limit.
 func (w *treeWalker) entry(rel string, e fsguard.Entry, depth int) TreeEntry {
-	t := TreeEntry{Name: e.Name, Path: rel, Type: TypeFile, Size: e.Size, Modified: e.ModTime, GitStatus: w.status[rel]}
+	t := TreeEntry{Name: e.Name, Path: rel, Type: TypeFile, Size: e.Size, Modified: e.ModTime}
 	if !e.IsDir {
 		return t
 	}
