@@ -17,6 +17,8 @@
 #     database's single-row commit rate.
 #   - scheduler: occurrences claimed per second and dispatch lag with
 #     10,000 actions; background tasks: the cost of a step.
+#   - workspace: tree listing of a 10,000-entry project, cold and cached;
+#     1 MiB file reads.
 # Usage: scripts/bench.sh [seconds-per-load, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,3 +124,7 @@ echo "== go test -bench: scheduler (PostgreSQL: due occurrences claimed per seco
 go test -run '^$' -bench 'ClaimDue|DispatchLag' ./internal/scheduler/ | grep -E '^Benchmark'
 echo "== go test -bench: background tasks (SQLite: what a step costs besides the model, 10-step tasks one at a time)"
 go test -run '^$' -bench 'TaskSteps' -benchtime 30x ./internal/background/ | grep -E '^Benchmark'
+
+echo
+echo "== go test -bench: workspace (a 9,900-file project's tree, cold and cached, with and without git status; reading 1 MiB files)"
+go test -run '^$' -bench 'Tree10000Files|Read1MiB' -benchtime 20x ./internal/workspace/ | grep -E '^Benchmark'

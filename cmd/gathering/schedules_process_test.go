@@ -59,6 +59,7 @@ type scheduleRun struct {
 	Status       string    `json:"status"`
 	Attempt      int       `json:"attempt"`
 	TriggeredBy  string    `json:"triggered_by"`
+	Error        string    `json:"error"`
 }
 
 // actionRuns lists every run of an action over the API.
@@ -163,13 +164,16 @@ func TestProcessThreeInstancesFireExactlyOnce(t *testing.T) {
 	pausedOnOther(t, instances, token, ids[len(ids)-1])
 	pauseAll(t, url, token, ids)
 	seen := log.snapshot()
-	total := 0
+	total, cut := 0, 0
 	for _, id := range ids {
 		runs := actionRuns(t, url, token, id)
 		slices.SortFunc(runs, func(a, b scheduleRun) int { return a.ScheduledFor.Compare(b.ScheduledFor) })
 		for i, r := range runs {
-			if r.Status != "completed" || seen[keyOf(id, r)] != 1 {
-				t.Errorf("action %d occurrence %s: %s, delivered %d times", id, r.ScheduledFor, r.Status, seen[keyOf(id, r)])
+			switch {
+			case i == len(runs)-1 && r.Status == "skipped" && r.Error == "The action is paused." && seen[keyOf(id, r)] == 0:
+				cut++ // claimed as the pause landed, then skipped before it started: never sent
+			case r.Status != "completed" || seen[keyOf(id, r)] != 1:
+				t.Errorf("action %d occurrence %s: %s (%s), delivered %d times", id, r.ScheduledFor, r.Status, r.Error, seen[keyOf(id, r)])
 			}
 			if i > 0 && r.ScheduledFor.Sub(runs[i-1].ScheduledFor) != time.Second {
 				t.Errorf("action %d: occurrences %s and %s are not a second apart", id, runs[i-1].ScheduledFor, r.ScheduledFor)
@@ -180,10 +184,10 @@ func TestProcessThreeInstancesFireExactlyOnce(t *testing.T) {
 		}
 		total += len(runs)
 	}
-	if len(seen) != total {
-		t.Errorf("the receiver saw %d keys for %d occurrences", len(seen), total)
+	if len(seen) != total-cut {
+		t.Errorf("the receiver saw %d keys for %d occurrences, %d of them skipped by the pause", len(seen), total, cut)
 	}
-	t.Logf("%d occurrences, each delivered once", total)
+	t.Logf("%d occurrences, each delivered once; %d claimed as the pause landed and skipped", total-cut, cut)
 
 	log.setDelay(2 * time.Second)
 	killed := ids[:10]

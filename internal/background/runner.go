@@ -10,7 +10,6 @@ import (
 
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/event"
-	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/lease"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
@@ -170,19 +169,12 @@ func (r *Runner) signal() {
 
 // claim takes tasks that need an owner while this instance has room.
 func (r *Runner) claim(ctx context.Context) {
-	for r.workers.Room(1) {
+	err := lease.Fill(ctx, r.workers, func(ctx context.Context) (store.BackgroundTask, error) {
 		now := time.Now()
-		t, err := r.db.TaskClaim(ctx, r.opts.Instance, now, now.Add(r.opts.Lease))
-		if gathering.ErrorCode(err) == gathering.ENOTFOUND {
-			return
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				r.opts.Logger.Warn("claiming a background task failed", "err", err)
-			}
-			return
-		}
-		r.work(t)
+		return r.db.TaskClaim(ctx, r.opts.Instance, now, now.Add(r.opts.Lease))
+	}, r.work)
+	if err != nil {
+		r.opts.Logger.Warn("claiming a background task failed", "err", err)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/event"
-	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/lease"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
@@ -213,19 +212,12 @@ func (e *Engine) signal() {
 
 // claim takes runs that need an owner while this instance has room.
 func (e *Engine) claim(ctx context.Context) {
-	for e.drivers.Room(1) {
+	err := lease.Fill(ctx, e.drivers, func(ctx context.Context) (store.PipelineRun, error) {
 		now := time.Now()
-		run, err := e.db.RunClaim(ctx, e.opts.Instance, now, now.Add(e.opts.Lease))
-		if gathering.ErrorCode(err) == gathering.ENOTFOUND {
-			return
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				e.opts.Logger.Warn("claiming a pipeline run failed", "err", err)
-			}
-			return
-		}
-		e.drive(run)
+		return e.db.RunClaim(ctx, e.opts.Instance, now, now.Add(e.opts.Lease))
+	}, e.drive)
+	if err != nil {
+		e.opts.Logger.Warn("claiming a pipeline run failed", "err", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
 )
 
@@ -149,4 +150,21 @@ func (s *Set[T]) Stop(ctx context.Context, cause error) {
 	}
 	s.mu.Unlock()
 	<-drained
+}
+
+// Fill claims work with claim while s has room and hands each piece to
+// start. It stops when claim finds none (ENOTFOUND) or fails, and returns
+// the failure: nil when nothing was left or ctx ended.
+func Fill[T, W any](ctx context.Context, s *Set[T], claim func(context.Context) (W, error), start func(W)) error {
+	for s.Room(1) {
+		w, err := claim(ctx)
+		if err != nil {
+			if gathering.ErrorCode(err) == gathering.ENOTFOUND || ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		start(w)
+	}
+	return nil
 }

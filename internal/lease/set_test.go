@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/lease"
 	"github.com/gathering/gathering/internal/store"
 )
@@ -91,5 +93,33 @@ func TestSetStopDrainsThenCutsOff(t *testing.T) {
 	s.Stop(context.Background(), errStop) // twice is fine
 	if s.Go(store.Lease{RunID: "late"}, "", func(error) {}, func() { t.Error("work ran after Stop") }) {
 		t.Fatal("Go after Stop")
+	}
+}
+
+func TestFill(t *testing.T) {
+	s := lease.New[string](2, nil)
+	release := make(chan struct{})
+	defer close(release)
+	ended := make(chan error, 10)
+	var claimed []string
+	next := 0
+	claim := func(context.Context) (string, error) {
+		if next++; next > 3 {
+			return "", gathering.Errorf(gathering.ENOTFOUND, "none")
+		}
+		return "w" + strconv.Itoa(next), nil
+	}
+	start := func(id string) { claimed = append(claimed, id); hold(s, id, release, ended) }
+	if err := lease.Fill(context.Background(), s, claim, start); err != nil || !slices.Equal(claimed, []string{"w1", "w2"}) {
+		t.Fatalf("a set with room for 2 claimed %v (%v)", claimed, err)
+	}
+	broken := lease.New[string](5, nil)
+	if err := lease.Fill(context.Background(), broken, func(context.Context) (string, error) { return "", errLost }, func(string) {}); !errors.Is(err, errLost) {
+		t.Fatalf("a failing claim: %v", err)
+	}
+	if err := lease.Fill(context.Background(), broken, func(context.Context) (string, error) {
+		return "", gathering.Errorf(gathering.ENOTFOUND, "none")
+	}, func(string) {}); err != nil {
+		t.Fatalf("nothing to claim: %v", err)
 	}
 }

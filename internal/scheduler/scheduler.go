@@ -9,7 +9,6 @@ import (
 	"github.com/gathering/gathering/internal/background"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
-	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/lease"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
@@ -178,16 +177,12 @@ func (s *Scheduler) work(ctx context.Context) {
 			s.execute(r)
 		}
 	}
-	for s.room() {
+	err = lease.Fill(ctx, s.runs, func(ctx context.Context) (store.ScheduleRun, error) {
 		now := time.Now()
-		r, err := s.db.ScheduleRunClaim(ctx, s.opts.Instance, now, now.Add(s.opts.Lease))
-		if err != nil {
-			if gathering.ErrorCode(err) != gathering.ENOTFOUND && ctx.Err() == nil {
-				s.opts.Logger.Warn("claiming a schedule run failed", "err", err)
-			}
-			return
-		}
-		s.execute(r)
+		return s.db.ScheduleRunClaim(ctx, s.opts.Instance, now, now.Add(s.opts.Lease))
+	}, s.execute)
+	if err != nil {
+		s.opts.Logger.Warn("claiming a schedule run failed", "err", err)
 	}
 }
 
