@@ -120,6 +120,9 @@ type ProjectResponse struct {
 }
 
 func projectResponse(p store.Project) ProjectResponse {
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
 	return ProjectResponse{ID: p.ID, Name: p.Name, Description: p.Description, RepositoryPath: p.RepositoryPath,
 		Status: p.Status, Tags: p.Tags, Settings: p.Settings, CreatedBy: p.CreatedBy, CreatedAt: p.CreatedAt,
 		UpdatedAt: p.UpdatedAt, Version: p.Version}

@@ -70,6 +70,10 @@ func TestProjects(t *testing.T) {
 	code, body = api(t, "POST", s.srv.URL+"/projects", member, `{"name":"Outside","repository_path":"`+outside+`"}`)
 	mustStatus(t, 422, code, body, "a member sets a path outside the base")
 	newProject(t, s, admin, `{"name":"Outside","repository_path":"`+outside+`"}`)
+	code, body = api(t, "GET", s.srv.URL+"/projects?tag=geo", viewer, "")
+	if code != 200 || !strings.Contains(body, `"tags":["geo"]`) {
+		t.Fatalf("list by tag: %d %s", code, body)
+	}
 
 	agentID := strconv.FormatInt(fakeAgent(t, s, "http://127.0.0.1:1/v1"), 10)
 	code, body = api(t, "PUT", s.srv.URL+"/projects/"+id+"/agents/"+agentID, member, "")
@@ -87,6 +91,10 @@ func TestProjects(t *testing.T) {
 	code, body = api(t, "GET", s.srv.URL+"/projects?status=archived", viewer, "")
 	if code != 200 || !strings.Contains(body, `"total":1`) {
 		t.Fatalf("list archived: %d %s", code, body)
+	}
+	code, body = api(t, "GET", s.srv.URL+"/projects", viewer, "")
+	if code != 200 || !strings.Contains(body, `"name":"Outside","description":"","repository_path":"`+outside+`","status":"active","tags":[]`) {
+		t.Fatalf("a project without tags lists []: %d %s", code, body)
 	}
 	code, body = api(t, "DELETE", s.srv.URL+"/projects/"+id, member, "")
 	mustStatus(t, 204, code, body, "delete")
