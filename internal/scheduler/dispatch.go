@@ -63,16 +63,11 @@ func (s *Scheduler) runPipeline(ctx context.Context, l store.Lease, a store.Sche
 	if err := s.db.ScheduleRunLink(ctx, l, run.ID, ""); err != nil {
 		return nil, err
 	}
-	for !run.Status.Final() {
-		select {
-		case <-ctx.Done():
-			_, _ = s.pipelines.Cancel(context.WithoutCancel(ctx), run.ID)
-			return nil, context.Cause(ctx)
-		case <-time.After(pollEvery):
-		}
-		if run, err = s.db.RunGet(ctx, run.ID); err != nil {
-			return nil, err
-		}
+	run, err = await(ctx, run, func(r store.PipelineRun) bool { return r.Status.Final() },
+		func(ctx context.Context) (store.PipelineRun, error) { return s.db.RunGet(ctx, run.ID) },
+		func(ctx context.Context) { _, _ = s.pipelines.Cancel(ctx, run.ID) })
+	if err != nil {
+		return nil, err
 	}
 	out, _ := json.Marshal(map[string]any{"pipeline_run_id": run.ID, "status": run.Status})
 	if run.Status != store.RunCompleted {
@@ -124,16 +119,11 @@ func (s *Scheduler) runTask(ctx context.Context, l store.Lease, a store.Schedule
 	t, err := s.tasks.Create(ctx, n)
 	if err != nil {
 		_ = s.db.ScheduleRunLink(ctx, l, "", "") // no task was created
+		return nil, err
 	}
-	for err == nil && !t.Status.Final() {
-		select {
-		case <-ctx.Done():
-			_, _ = s.tasks.Cancel(context.WithoutCancel(ctx), t.ID)
-			return nil, context.Cause(ctx)
-		case <-time.After(pollEvery):
-		}
-		t, err = s.db.TaskGet(ctx, t.ID)
-	}
+	t, err = await(ctx, t, func(t store.BackgroundTask) bool { return t.Status.Final() },
+		func(ctx context.Context) (store.BackgroundTask, error) { return s.db.TaskGet(ctx, t.ID) },
+		func(ctx context.Context) { _, _ = s.tasks.Cancel(ctx, t.ID) })
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +132,24 @@ func (s *Scheduler) runTask(ctx context.Context, l store.Lease, a store.Schedule
 		return out, gathering.Errorf(gathering.EUNAVAILABLE, "The background task %s ended %s: %s", t.ID, t.Status, t.Error)
 	}
 	return out, nil
+}
+
+// await polls what an occurrence started, every pollEvery, until it is
+// final; when ctx ends first, it cancels it and returns ctx's cause.
+func await[T any](ctx context.Context, v T, final func(T) bool, get func(context.Context) (T, error), cancel func(context.Context)) (T, error) {
+	for !final(v) {
+		select {
+		case <-ctx.Done():
+			cancel(context.WithoutCancel(ctx))
+			return v, context.Cause(ctx)
+		case <-time.After(pollEvery):
+		}
+		var err error
+		if v, err = get(ctx); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
 }
 
 // callTool calls a tool with the action's config as its input, as the

@@ -205,9 +205,6 @@ func TestTreeCacheSkipsRacyTrees(t *testing.T) {
 // project, the best of three cached listings is at least five times faster
 // than the best of three cold ones (about 25× on a 2-core VM).
 func TestTreeCacheSpeedup(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates 10,000 files")
-	}
 	t.Parallel()
 	svc, root := project(t)
 	generate(t, root, false)
