@@ -74,7 +74,9 @@ func (s *Set[T]) Go(l store.Lease, v T, cancel context.CancelCauseFunc, work fun
 		defer func() {
 			cancel(nil)
 			s.mu.Lock()
-			delete(s.live, l.RunID)
+			if h, ok := s.live[l.RunID]; ok && h.lease == l { // not a later claim of the same id
+				delete(s.live, l.RunID)
+			}
 			s.mu.Unlock()
 			if s.ended != nil {
 				s.ended()

@@ -123,3 +123,30 @@ func TestFill(t *testing.T) {
 		t.Fatalf("nothing to claim: %v", err)
 	}
 }
+
+// TestSetLaterClaimOutlivesTheEarlierWork: the same id claimed again (a
+// later epoch) while the earlier work still finishes stays held when the
+// earlier work ends.
+func TestSetLaterClaimOutlivesTheEarlierWork(t *testing.T) {
+	s := lease.New[string](2, nil)
+	ended := make(chan error, 2)
+	releaseFirst := make(chan struct{})
+	hold(s, "a", releaseFirst, ended)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	_ = s.Go(store.Lease{RunID: "a", Owner: "me", Epoch: 2}, "second", cancel, func() {
+		<-ctx.Done()
+		ended <- context.Cause(ctx)
+	})
+	close(releaseFirst)
+	if err := <-ended; err != nil {
+		t.Fatalf("the first work ended with %v", err)
+	}
+	if v, ok := s.Get("a"); !ok || v != "second" {
+		t.Fatalf("after the first work ended, Get = %q %v; want the second claim", v, ok)
+	}
+	s.Cancel("a", errStop)
+	if err := <-ended; !errors.Is(err, errStop) {
+		t.Fatalf("the second work ended with %v", err)
+	}
+	s.Stop(context.Background(), errStop)
+}
