@@ -105,7 +105,7 @@ func cmpSlice[T any](s []T) []T {
 func (a *API) listTools(w http.ResponseWriter, r *http.Request) error {
 	skill, perm := r.URL.Query().Get("skill"), tool.Permission(r.URL.Query().Get("permission"))
 	if perm != "" && !perm.Valid() {
-		return gathering.Invalid("The query is invalid.", gathering.FieldError{Field: "permission", Message: "must be one of fs.read, fs.write, net, exec, git, admin"})
+		return gathering.Invalid("The query is invalid.", gathering.FieldError{Field: "permission", Message: "must be one of fs.read, fs.write, net, exec, git, manage, admin"})
 	}
 	out := List[ToolResponse]{Items: []ToolResponse{}}
 	for _, t := range a.tools.Registry().List() {

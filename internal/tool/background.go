@@ -67,7 +67,8 @@ func (x *Executor) background(t *Registered, input json.RawMessage, lr *liveRun)
 	x.transition(lr, func(e *store.ToolExecution) {
 		e.Status, e.StartedAt = store.ToolRunning, x.now()
 	})
-	out, err := t.invoke(withProgress(lr.ctx, x.progressReporter(x.snapshot(lr))), input)
+	e := x.snapshot(lr)
+	out, err := t.invoke(withInvoker(withProgress(lr.ctx, x.progressReporter(e)), e), input)
 	x.finish(lr, out, err)
 }
 

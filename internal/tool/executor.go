@@ -170,7 +170,7 @@ func (x *Executor) runNow(ctx context.Context, t *Registered, input json.RawMess
 		return e, err
 	}
 	e.StartedAt = x.now()
-	out, err := t.invoke(withProgress(ctx, x.progressReporter(e)), input)
+	out, err := t.invoke(withInvoker(withProgress(ctx, x.progressReporter(e)), e), input)
 	release()
 	x.conclude(&e, out, err, context.Cause(ctx))
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)

@@ -19,13 +19,14 @@ const (
 	PermNet     Permission = "net"      // makes network requests
 	PermExec    Permission = "exec"     // runs programs
 	PermGit     Permission = "git"      // reads or changes a git repository
+	PermManage  Permission = "manage"   // creates or changes the server's own resources (tasks, runs, schedules, goals)
 	PermAdmin   Permission = "admin"    // administers the server
 )
 
 // Valid reports whether p is one of the known permissions.
 func (p Permission) Valid() bool {
 	switch p {
-	case PermFSRead, PermFSWrite, PermNet, PermExec, PermGit, PermAdmin:
+	case PermFSRead, PermFSWrite, PermNet, PermExec, PermGit, PermManage, PermAdmin:
 		return true
 	}
 	return false
