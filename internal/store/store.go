@@ -49,6 +49,9 @@ type Store interface {
 	ScheduleStore
 	TaskStore
 	ProjectStore
+	CircleStore
+	ConversationStore
+	GoalStore
 }
 
 // MetaStore keeps small installation-wide facts (the installation id, when the
@@ -96,4 +99,9 @@ type PoolStats struct {
 	Idle         int
 	WaitCount    int64
 	WaitDuration time.Duration
+	// Statements counts the SQL statements the store ran since it opened:
+	// every query and exec (a prepared statement each time it runs), each
+	// statement of a batch, and BEGIN, COMMIT and ROLLBACK. Tests use it
+	// to prove that a load takes one query.
+	Statements int64
 }

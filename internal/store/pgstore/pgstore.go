@@ -6,8 +6,10 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gathering/gathering/internal/gathering"
@@ -32,7 +34,8 @@ type Config struct {
 
 // Store is a store.Store on a PostgreSQL connection pool.
 type Store struct {
-	pool *pgxpool.Pool
+	pool       *pgxpool.Pool
+	statements *counter // the statements sent since Open
 }
 
 var _ store.Store = (*Store)(nil)
@@ -45,6 +48,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	statements := &counter{}
+	pcfg.ConnConfig.Tracer = statements
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, &gathering.Error{Code: gathering.EINVALID, Message: "cannot use PostgreSQL URL " + maskURL(cfg.URL), Err: err}
@@ -57,7 +62,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			Err:     errors.New(maskURL(err.Error())),
 		}
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, statements: statements}, nil
 }
 
 // poolConfig turns cfg into a pgxpool configuration, keeping the runtime
@@ -110,6 +115,7 @@ func (s *Store) Stats() store.PoolStats {
 		Idle:         int(st.IdleConns()),
 		WaitCount:    st.EmptyAcquireCount(),
 		WaitDuration: st.EmptyAcquireWaitTime(),
+		Statements:   s.statements.n.Load(),
 	}
 }
 
@@ -118,3 +124,36 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
+
+// counter is a pgx tracer that counts the statements sent to the server:
+// every Query, QueryRow and Exec, and every statement of a batch. It only
+// adds to an atomic counter, so it costs next to nothing.
+type counter struct {
+	n atomic.Int64
+}
+
+var (
+	_ pgx.QueryTracer = (*counter)(nil)
+	_ pgx.BatchTracer = (*counter)(nil)
+)
+
+// TraceQueryStart counts a statement.
+func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+// TraceQueryEnd does nothing.
+func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TraceBatchStart does nothing: the batch's statements are counted one by
+// one as their results are read.
+func (c *counter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+// TraceBatchQuery counts one statement of a batch.
+func (c *counter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) { c.n.Add(1) }
+
+// TraceBatchEnd does nothing.
+func (c *counter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

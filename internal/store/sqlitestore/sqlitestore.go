@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,9 +12,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
@@ -34,12 +36,13 @@ type Config struct {
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
-	write     *sql.DB // one connection, BEGIN IMMEDIATE
-	read      *sql.DB // ReadConns connections, query_only
-	lock      *os.File
-	migrateMu sync.Mutex // Migrate calls in this process take turns
-	closeOnce sync.Once
-	closeErr  error
+	write      *sql.DB      // one connection, BEGIN IMMEDIATE
+	read       *sql.DB      // ReadConns connections, query_only
+	statements atomic.Int64 // the statements both pools ran since Open
+	lock       *os.File
+	migrateMu  sync.Mutex // Migrate calls in this process take turns
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -68,17 +71,26 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // openPools opens both pools and checks that the writer works.
 func (s *Store) openPools(ctx context.Context, cfg Config) error {
 	var err error
-	if s.write, err = sql.Open("sqlite", dsn(cfg, false)); err != nil {
+	if s.write, err = s.openDB(dsn(cfg, false)); err != nil {
 		return translate(err, "open %s", cfg.Path)
 	}
 	s.write.SetMaxOpenConns(1)
-	if s.read, err = sql.Open("sqlite", dsn(cfg, true)); err != nil {
+	if s.read, err = s.openDB(dsn(cfg, true)); err != nil {
 		return translate(err, "open %s", cfg.Path)
 	}
 	conns := cmp.Or(cfg.ReadConns, 4)
 	s.read.SetMaxOpenConns(conns)
 	s.read.SetMaxIdleConns(conns)
 	return translate(s.write.PingContext(ctx), "open %s", cfg.Path)
+}
+
+// openDB opens a pool on dsn whose statements are counted.
+func (s *Store) openDB(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(countingConnector{Connector: c, n: &s.statements}), nil
 }
 
 // dsn builds the data source name of the write or the read pool.
@@ -118,6 +130,7 @@ func (s *Store) Stats() store.PoolStats {
 		Idle:         w.Idle + r.Idle,
 		WaitCount:    w.WaitCount + r.WaitCount,
 		WaitDuration: w.WaitDuration + r.WaitDuration,
+		Statements:   s.statements.Load(),
 	}
 }
 
@@ -137,4 +150,128 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// countingConnector wraps the SQLite driver's connector so that every
+// statement the store's pools run is counted: each Exec and Query on a
+// connection or on a prepared statement, and each BEGIN, COMMIT and
+// ROLLBACK (as on PostgreSQL, where they are statements). Preparing a
+// statement is not counted; running it is. Counting is one atomic add.
+type countingConnector struct {
+	driver.Connector
+	n *atomic.Int64
+}
+
+// innerConn is what the SQLite driver's connections implement and the
+// counting connection passes on.
+type innerConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+}
+
+// Connect opens a connection of the wrapped connector and counts its
+// statements.
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{innerConn: conn.(innerConn), n: c.n}, nil
+}
+
+// countingConn counts the statements run on one connection.
+type countingConn struct {
+	innerConn
+	n *atomic.Int64
+}
+
+// Prepare prepares a statement whose runs are counted.
+func (c *countingConn) Prepare(query string) (driver.Stmt, error) {
+	// sqlcheck: the counting wrapper passes on the SQL database/sql gave it
+	return c.PrepareContext(context.Background(), query)
+}
+
+// PrepareContext prepares a statement whose runs are counted.
+func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	// sqlcheck: the counting wrapper passes on the SQL database/sql gave it
+	s, err := c.innerConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &countingStmt{innerStmt: s.(innerStmt), n: c.n}, nil
+}
+
+// Begin counts BEGIN.
+func (c *countingConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// BeginTx counts BEGIN, and later COMMIT or ROLLBACK.
+func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.n.Add(1)
+	tx, err := c.innerConn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return countingTx{Tx: tx, n: c.n}, nil
+}
+
+// ExecContext counts a statement.
+func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.n.Add(1)
+	// sqlcheck: the counting wrapper passes on the SQL database/sql gave it
+	return c.innerConn.ExecContext(ctx, query, args)
+}
+
+// QueryContext counts a statement.
+func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.n.Add(1)
+	// sqlcheck: the counting wrapper passes on the SQL database/sql gave it
+	return c.innerConn.QueryContext(ctx, query, args)
+}
+
+// countingTx counts the statement that ends a transaction.
+type countingTx struct {
+	driver.Tx
+	n *atomic.Int64
+}
+
+// Commit counts COMMIT.
+func (t countingTx) Commit() error { t.n.Add(1); return t.Tx.Commit() }
+
+// Rollback counts ROLLBACK.
+func (t countingTx) Rollback() error { t.n.Add(1); return t.Tx.Rollback() }
+
+// innerStmt is what the SQLite driver's statements implement.
+type innerStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
+
+// countingStmt counts each run of a prepared statement through the
+// context methods, the ones database/sql calls.
+type countingStmt struct {
+	innerStmt
+	n *atomic.Int64
+}
+
+// ExecContext counts a statement.
+func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.n.Add(1)
+	// sqlcheck: the counting wrapper passes on the SQL database/sql gave it
+	return s.innerStmt.ExecContext(ctx, args)
+}
+
+// QueryContext counts a statement.
+func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.n.Add(1)
+	// sqlcheck: the counting wrapper passes on the SQL database/sql gave it
+	return s.innerStmt.QueryContext(ctx, args)
 }

@@ -60,6 +60,9 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store, exec Exec) 
 	exerciseSchedules(t, migrated)
 	exerciseTasks(t, migrated)
 	exerciseProjects(t, migrated)
+	exerciseCircles(t, migrated)
+	exerciseConversations(t, migrated)
+	exerciseGoals(t, migrated)
 }
 
 func testMigrate(t *testing.T, s store.Store) {

@@ -1,0 +1,401 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/store"
+)
+
+// conversationColumns are the columns scanConversation reads, in order.
+const conversationColumns = `id, topic, circle, agent_ids, selector_agent_id, max_turns, initial_prompt,
+	turn_strategy, status, turns_taken, message_count, summary, error_code, error, created_by, created_at, started_at,
+	completed_at, owner, epoch, lease_until`
+
+// conversationMessageColumns are the columns scanConversationMessage reads,
+// in order.
+const conversationMessageColumns = `conversation_id, seq, agent_id, speaker, content, mentions, input_tokens,
+	output_tokens, cost, at`
+
+// conversationLeaseHolds matches the conversation of a lease (?1 id, ?2
+// owner, ?3 epoch) while that lease holds: it is active with that owner
+// and epoch. An empty owner is no lease.
+const conversationLeaseHolds = `id = ?1 AND owner = ?2 AND owner <> '' AND epoch = ?3 AND status = 'active'`
+
+// conversationExists looks up conversation ?1.
+const conversationExists = `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = ?1)`
+
+// conversationStatuses is every status of a conversation.
+var conversationStatuses = []store.ConversationStatus{store.ConversationPending, store.ConversationActive,
+	store.ConversationCompleted, store.ConversationCancelled, store.ConversationFailed}
+
+// The refusals of the conversation store.
+const (
+	errConversationActive     refusal = "the conversation is active"
+	errConversationNotPending refusal = "the conversation is not pending"
+	errConversationEnded      refusal = "the conversation has ended"
+	errConversationNotGoing   refusal = "the conversation is neither active nor completed"
+	errConversationNoTurn     refusal = "the conversation has no turn left"
+	errConversationMovedOn    refusal = "a prompt came in: the conversation goes on"
+)
+
+// conversationError is runError, except that an error of ours (a rule of
+// the conversation store refused the call) is returned as it is.
+func conversationError(err error, format string, args ...any) error {
+	if _, ours := errors.AsType[*gathering.Error](err); ours {
+		return err
+	}
+	return runError(err, format, args...)
+}
+
+// scanConversation reads one conversations row, converting its times to
+// UTC.
+func scanConversation(row scanner) (store.Conversation, error) {
+	var c store.Conversation
+	var agents string
+	var created int64
+	var started, completed, lease sql.NullInt64
+	err := row.Scan(&c.ID, &c.Topic, &c.Circle, &agents, &c.SelectorAgentID, &c.MaxTurns, &c.InitialPrompt,
+		&c.Strategy, &c.Status, &c.TurnsTaken, &c.MessageCount, &c.Summary, &c.ErrorCode, &c.Error, &c.CreatedBy,
+		&created, &started, &completed, &c.Owner, &c.Epoch, &lease)
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.StartedAt, c.CompletedAt, c.LeaseUntil = fromMS(created), fromNullMS(started),
+		fromNullMS(completed), fromNullMS(lease)
+	return c, json.Unmarshal([]byte(agents), &c.AgentIDs)
+}
+
+// scanConversationMessage reads one conversation_messages row, converting
+// its time to UTC.
+func scanConversationMessage(row scanner) (store.ConversationMessage, error) {
+	var m store.ConversationMessage
+	var mentions string
+	var at int64
+	err := row.Scan(&m.ConversationID, &m.Seq, &m.AgentID, &m.Speaker, &m.Content, &mentions, &m.InputTokens,
+		&m.OutputTokens, &m.Cost, &at)
+	if err != nil {
+		return m, err
+	}
+	m.At = fromMS(at)
+	return m, json.Unmarshal([]byte(mentions), &m.Mentions)
+}
+
+// idList is the stored form of a list of ids: a JSON array, [] for nil.
+func idList(ids []int64) string {
+	if ids == nil {
+		return "[]"
+	}
+	return jsonIDs(ids)
+}
+
+// checkNewConversation refuses with EINVALID a conversation without an id,
+// a topic or an agent, whose turn limit is below 1, or whose strategy is
+// unknown.
+func checkNewConversation(c store.Conversation) error {
+	switch {
+	case c.ID == "" || c.Topic == "" || len(c.AgentIDs) == 0:
+		return gathering.Errorf(gathering.EINVALID, "a conversation needs an id, a topic and agents")
+	case c.MaxTurns < 1:
+		return gathering.Errorf(gathering.EINVALID, "conversation %s: max turns must be at least 1", c.ID)
+	case !slices.Contains(store.TurnStrategies, c.Strategy):
+		return gathering.Errorf(gathering.EINVALID, "conversation %s: turn strategy %q is unknown", c.ID, c.Strategy)
+	}
+	return nil
+}
+
+// ConversationCreate inserts a pending conversation with the id, topic,
+// circle, agents, selector, turn limit, prompt, strategy, creator and
+// creation time of c.
+func (s *Store) ConversationCreate(ctx context.Context, c store.Conversation) (store.Conversation, error) {
+	if err := checkNewConversation(c); err != nil {
+		return store.Conversation{}, err
+	}
+	got, err := scanConversation(s.write.QueryRowContext(ctx,
+		`INSERT INTO conversations (id, topic, circle, agent_ids, selector_agent_id, max_turns, initial_prompt,
+		     turn_strategy, status, turns_taken, message_count, summary, error_code, error, created_by, created_at,
+		     owner, epoch)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, 0, '', '', '', ?, ?, '', 0)
+		 RETURNING `+conversationColumns, c.ID, c.Topic, c.Circle, idList(c.AgentIDs), c.SelectorAgentID, c.MaxTurns,
+		c.InitialPrompt, c.Strategy, c.CreatedBy, c.CreatedAt.UnixMilli()))
+	return got, translate(err, "create conversation %s", c.ID)
+}
+
+// ConversationGet returns a conversation or ENOTFOUND.
+func (s *Store) ConversationGet(ctx context.Context, id string) (store.Conversation, error) {
+	c, err := scanConversation(s.read.QueryRowContext(ctx,
+		`SELECT `+conversationColumns+` FROM conversations WHERE id = ?`, id))
+	return c, translate(err, "get conversation %s", id)
+}
+
+// ConversationList returns a page of the conversations that match, newest
+// first (by CreatedAt, then ID in byte order), and the total count of
+// matches. A page holds 50 conversations when Limit is not positive, and
+// at most 500.
+func (s *Store) ConversationList(ctx context.Context, f store.ConversationFilter, p store.Page) ([]store.Conversation, int, error) {
+	if f.Status != "" && !slices.Contains(conversationStatuses, f.Status) {
+		return nil, 0, gathering.Errorf(gathering.EINVALID, "conversation status %q is unknown", f.Status)
+	}
+	var total int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM conversations WHERE ?1 = '' OR status = ?1`,
+		f.Status).Scan(&total)
+	if err != nil {
+		return nil, 0, translate(err, "count conversations")
+	}
+	limit, offset := listPage(p)
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+conversationColumns+` FROM conversations WHERE ?1 = '' OR status = ?1
+		 ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3`, f.Status, limit, offset)
+	if err != nil {
+		return nil, 0, translate(err, "list conversations")
+	}
+	list, err := collect(rows, scanConversation)
+	return list, total, translate(err, "list conversations")
+}
+
+// ConversationDelete removes a conversation that is not active; its
+// messages go with it.
+func (s *Store) ConversationDelete(ctx context.Context, id string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM conversations WHERE id = ? AND status <> 'active'`, id)
+	if err = refuseUnchanged(res, err, errConversationActive); errors.Is(err, errConversationActive) {
+		err = s.missingOr(ctx, errConversationActive, conversationExists, id)
+	}
+	return runError(err, "delete conversation %s", id)
+}
+
+// changeConversation runs update, a constant UPDATE of this file taking ?1
+// id and ?2 now and returning conversationColumns, which changes the
+// conversation only from the statuses it accepts; when it changes nothing,
+// the conversation is missing (ENOTFOUND) or why refuses (ECONFLICT).
+func (s *Store) changeConversation(ctx context.Context, id string, now time.Time, update string, why refusal) (store.Conversation, error) {
+	// sqlcheck: update is a constant UPDATE of this file; every value is a parameter
+	c, err := scanConversation(s.write.QueryRowContext(ctx, update, id, now.UnixMilli()))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = s.missingOr(ctx, why, conversationExists, id)
+	}
+	return c, err
+}
+
+// ConversationStart turns a pending conversation active, started at now,
+// with no owner.
+func (s *Store) ConversationStart(ctx context.Context, id string, now time.Time) (store.Conversation, error) {
+	c, err := s.changeConversation(ctx, id, now,
+		`UPDATE conversations SET status = 'active', started_at = coalesce(started_at, ?2), owner = '', lease_until = NULL
+		 WHERE id = ?1 AND status = 'pending' RETURNING `+conversationColumns, errConversationNotPending)
+	return c, runError(err, "start conversation %s", id)
+}
+
+// ConversationCancel turns a pending or active conversation cancelled,
+// completed at now, with no owner.
+func (s *Store) ConversationCancel(ctx context.Context, id string, now time.Time) (store.Conversation, error) {
+	c, err := s.changeConversation(ctx, id, now,
+		`UPDATE conversations SET status = 'cancelled', completed_at = ?2, owner = '', lease_until = NULL
+		 WHERE id = ?1 AND status IN ('pending', 'active') RETURNING `+conversationColumns, errConversationEnded)
+	return c, runError(err, "cancel conversation %s", id)
+}
+
+// ConversationAdvance appends a human's prompt and gives the conversation
+// more turns, in one write transaction that reads it first.
+func (s *Store) ConversationAdvance(ctx context.Context, id string, m store.ConversationMessage, turns, maxTurns int) (store.Conversation, store.ConversationMessage, error) {
+	if m.AgentID != 0 {
+		return store.Conversation{}, m, gathering.Errorf(gathering.EINVALID, "conversation %s: a prompt is a human's, not agent %d's", id, m.AgentID)
+	}
+	var c store.Conversation
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if c, err = scanConversation(tx.QueryRowContext(ctx,
+			`SELECT `+conversationColumns+` FROM conversations WHERE id = ?`, id)); err != nil {
+			return err
+		}
+		limit, err := advancedLimit(c, turns, maxTurns)
+		if err != nil {
+			return err
+		}
+		m.ConversationID, m.Seq = id, c.MessageCount+1
+		if err := insertConversationMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		c, err = scanConversation(tx.QueryRowContext(ctx,
+			`UPDATE conversations SET max_turns = ?2, message_count = message_count + 1, completed_at = NULL,
+			     owner = CASE status WHEN 'completed' THEN '' ELSE owner END,
+			     lease_until = CASE status WHEN 'completed' THEN NULL ELSE lease_until END, status = 'active'
+			 WHERE id = ?1 RETURNING `+conversationColumns, id, limit))
+		return err
+	})
+	if err != nil {
+		return store.Conversation{}, store.ConversationMessage{}, conversationError(err, "advance conversation %s", id)
+	}
+	m.Mentions = storedIDs(m.Mentions)
+	return c, m, nil
+}
+
+// advancedLimit is the turn limit of c advanced by turns: MaxTurns+turns
+// when active, TurnsTaken+turns when completed. It refuses other statuses
+// (errConversationNotGoing), and with EINVALID a turns below 1 or a limit
+// past maxTurns.
+func advancedLimit(c store.Conversation, turns, maxTurns int) (int, error) {
+	from := c.MaxTurns
+	switch c.Status {
+	case store.ConversationCompleted:
+		from = c.TurnsTaken
+	case store.ConversationActive:
+	default:
+		return 0, errConversationNotGoing
+	}
+	if turns < 1 || from+turns > maxTurns {
+		return 0, gathering.Errorf(gathering.EINVALID, "conversation %s may take at most %d turns in all, and at least 1 more",
+			c.ID, maxTurns)
+	}
+	return from + turns, nil
+}
+
+// insertConversationMessage inserts m in tx.
+func insertConversationMessage(ctx context.Context, tx *sql.Tx, m store.ConversationMessage) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO conversation_messages (`+conversationMessageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ConversationID, m.Seq, m.AgentID, m.Speaker, m.Content, idList(m.Mentions), m.InputTokens, m.OutputTokens,
+		m.Cost, m.At.UnixMilli())
+	return err
+}
+
+// storedIDs is ids, or an empty list for nil: mentions as stored.
+func storedIDs(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}
+
+// ConversationClaim takes, in one UPDATE on the one writer, the lease of
+// the oldest active conversation that has no owner or whose lease ended
+// before now.
+func (s *Store) ConversationClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (store.Conversation, error) {
+	if owner == "" {
+		return store.Conversation{}, gathering.Errorf(gathering.EINVALID, "a conversation's owner must not be empty")
+	}
+	c, err := scanConversation(s.write.QueryRowContext(ctx,
+		`UPDATE conversations SET owner = ?1, epoch = epoch + 1, lease_until = ?3
+		 WHERE id = (SELECT id FROM conversations
+		             WHERE status = 'active' AND (owner = '' OR lease_until < ?2)
+		             ORDER BY created_at, id LIMIT 1)
+		 RETURNING `+conversationColumns, owner, now.UnixMilli(), leaseUntil.UnixMilli()))
+	return c, translate(err, "claim a conversation for %s", owner)
+}
+
+// ConversationHeartbeat extends, in one UPDATE, every listed lease that
+// holds, and returns the ids of the others, sorted.
+func (s *Store) ConversationHeartbeat(ctx context.Context, leases []store.Lease, leaseUntil time.Time) ([]string, error) {
+	return s.extendLeases(ctx, `UPDATE conversations SET lease_until = ?2
+		 FROM (SELECT value ->> 'RunID' AS lease_id, value ->> 'Owner' AS lease_owner,
+		              value ->> 'Epoch' AS lease_epoch FROM json_each(?1)) AS l
+		 WHERE id = lease_id AND owner = lease_owner AND owner <> '' AND epoch = lease_epoch AND status = 'active'
+		 RETURNING id, owner, epoch`, "conversation", leases, leaseUntil)
+}
+
+// ConversationRelease frees a lease that holds: no owner, the lease ended
+// at now. A lease that does not hold is left alone.
+func (s *Store) ConversationRelease(ctx context.Context, l store.Lease, now time.Time) error {
+	_, err := s.write.ExecContext(ctx,
+		`UPDATE conversations SET owner = '', lease_until = ?4 WHERE `+conversationLeaseHolds,
+		l.RunID, l.Owner, l.Epoch, now.UnixMilli())
+	return translate(err, "release conversation %s", l.RunID)
+}
+
+// conversationLost explains the sql.ErrNoRows of a write under l:
+// ENOTFOUND when the conversation is missing, else the lease no longer
+// holds. Other errors pass.
+func (s *Store) conversationLost(ctx context.Context, l store.Lease, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.missingOr(ctx, errLeaseLost, conversationExists, l.RunID)
+	}
+	return err
+}
+
+// ConversationTurn records an agent's turn as the next message, in one
+// write transaction that checks the lease and the turn limit first.
+func (s *Store) ConversationTurn(ctx context.Context, l store.Lease, m store.ConversationMessage) (store.ConversationMessage, error) {
+	if m.AgentID == 0 || m.ConversationID != l.RunID {
+		return m, gathering.Errorf(gathering.EINVALID, "a turn of conversation %s must be an agent's, under its lease", l.RunID)
+	}
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var taken, limit, count int
+		err := tx.QueryRowContext(ctx, `SELECT turns_taken, max_turns, message_count FROM conversations WHERE `+
+			conversationLeaseHolds, l.RunID, l.Owner, l.Epoch).Scan(&taken, &limit, &count)
+		if err != nil {
+			return err
+		}
+		if taken >= limit {
+			return errConversationNoTurn
+		}
+		m.Seq = count + 1
+		if err := insertConversationMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE conversations SET turns_taken = turns_taken + 1,
+		     message_count = message_count + 1 WHERE id = ?`, l.RunID)
+		return err
+	})
+	if err != nil {
+		return m, runError(s.conversationLost(ctx, l, err), "record a turn of conversation %s", l.RunID)
+	}
+	m.Mentions = storedIDs(m.Mentions)
+	return m, nil
+}
+
+// ConversationFinish ends a conversation under its lease in one write
+// transaction that checks the lease first, then ends it when its message
+// count is end.Messages (else a prompt came in). The one writer keeps the
+// lease holding until the transaction ends.
+func (s *Store) ConversationFinish(ctx context.Context, l store.Lease, end store.ConversationEnd) (store.Conversation, error) {
+	if end.Status != store.ConversationCompleted && end.Status != store.ConversationFailed {
+		return store.Conversation{}, gathering.Errorf(gathering.EINVALID, "conversation %s cannot finish as %q", l.RunID, end.Status)
+	}
+	var c store.Conversation
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		var count int
+		err := tx.QueryRowContext(ctx, `SELECT message_count FROM conversations WHERE `+conversationLeaseHolds,
+			l.RunID, l.Owner, l.Epoch).Scan(&count)
+		if err != nil {
+			return err
+		}
+		if count != end.Messages {
+			return errConversationMovedOn
+		}
+		c, err = scanConversation(tx.QueryRowContext(ctx,
+			`UPDATE conversations SET status = ?2, summary = ?3, error_code = ?4, error = ?5, completed_at = ?6,
+			     lease_until = ?6
+			 WHERE id = ?1 RETURNING `+conversationColumns,
+			l.RunID, end.Status, end.Summary, end.ErrorCode, end.Error, end.At.UnixMilli()))
+		return err
+	})
+	if err != nil {
+		return store.Conversation{}, runError(s.conversationLost(ctx, l, err), "finish conversation %s", l.RunID)
+	}
+	return c, nil
+}
+
+// ConversationMessages returns a page of a conversation's messages by Seq
+// and their total. A page holds 50 messages when Limit is not positive,
+// and at most 500.
+func (s *Store) ConversationMessages(ctx context.Context, id string, p store.Page) ([]store.ConversationMessage, int, error) {
+	var total int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM conversation_messages WHERE conversation_id = ?`,
+		id).Scan(&total)
+	if err != nil {
+		return nil, 0, translate(err, "count messages of conversation %s", id)
+	}
+	limit, offset := listPage(p)
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+conversationMessageColumns+` FROM conversation_messages WHERE conversation_id = ?
+		 ORDER BY seq LIMIT ? OFFSET ?`, id, limit, offset)
+	if err != nil {
+		return nil, 0, translate(err, "list messages of conversation %s", id)
+	}
+	list, err := collect(rows, scanConversationMessage)
+	return list, total, translate(err, "list messages of conversation %s", id)
+}
