@@ -22,8 +22,11 @@ import (
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/background"
+	"github.com/gathering/gathering/internal/circle"
+	"github.com/gathering/gathering/internal/conversation"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
+	"github.com/gathering/gathering/internal/goal"
 	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/ratelimit"
 	"github.com/gathering/gathering/internal/scheduler"
@@ -80,7 +83,15 @@ type Deps struct {
 	// Workspace serves projects' directories; nil leaves the /projects
 	// and /workspace routes out.
 	Workspace *workspace.Service
-	Options   Options
+	// Circles runs circles and their tasks; nil leaves the /circles
+	// routes out.
+	Circles *circle.Service
+	// Conversations runs conversations between agents; nil leaves the
+	// /conversations routes out.
+	Conversations *conversation.Service
+	// Goals keeps agents' goals; nil leaves the /goals routes out.
+	Goals   *goal.Service
+	Options Options
 	// Routes added after the built-in ones; the tests of this layer use it
 	// to reach the middleware with handlers of their own.
 	Routes []Route
@@ -88,32 +99,35 @@ type Deps struct {
 
 // API is the HTTP handler of the whole JSON API.
 type API struct {
-	log          *slog.Logger
-	store        store.Store
-	registry     *prometheus.Registry
-	opts         Options
-	metrics      *httpMetrics
-	auth         *auth.Service
-	limiter      ratelimit.Limiter
-	auditGate    *ratelimit.Memory // bounds the HTTP layer's audit writes
-	bus          *event.Bus
-	tools        *tool.Executor
-	mcp          MCPStatus
-	agents       *agent.Service
-	sealer       *sealer.Sealer
-	embedder     memory.Embedder
-	pipelines    *engine.Engine       // nil: no run routes
-	scheduler    *scheduler.Scheduler // nil: no scheduled-action routes
-	tasks        *background.Runner   // nil: no background-task routes
-	workspace    *workspace.Service   // nil: no project and workspace routes
-	hub          *hub
-	streamsEnd   chan struct{} // closed when the server stops: streams end
-	endOnce      sync.Once
-	started      time.Time
-	shuttingDown atomic.Bool
-	routes       []Route
-	router       *chi.Mux
-	openapi      []byte
+	log           *slog.Logger
+	store         store.Store
+	registry      *prometheus.Registry
+	opts          Options
+	metrics       *httpMetrics
+	auth          *auth.Service
+	limiter       ratelimit.Limiter
+	auditGate     *ratelimit.Memory // bounds the HTTP layer's audit writes
+	bus           *event.Bus
+	tools         *tool.Executor
+	mcp           MCPStatus
+	agents        *agent.Service
+	sealer        *sealer.Sealer
+	embedder      memory.Embedder
+	pipelines     *engine.Engine        // nil: no run routes
+	scheduler     *scheduler.Scheduler  // nil: no scheduled-action routes
+	tasks         *background.Runner    // nil: no background-task routes
+	workspace     *workspace.Service    // nil: no project and workspace routes
+	circles       *circle.Service       // nil: no circle routes
+	conversations *conversation.Service // nil: no conversation routes
+	goals         *goal.Service         // nil: no goal routes
+	hub           *hub
+	streamsEnd    chan struct{} // closed when the server stops: streams end
+	endOnce       sync.Once
+	started       time.Time
+	shuttingDown  atomic.Bool
+	routes        []Route
+	router        *chi.Mux
+	openapi       []byte
 }
 
 // maxAuditCallers bounds the memory of the audit gate.
@@ -122,32 +136,35 @@ const maxAuditCallers = 10_000
 // New builds the API and its router.
 func New(d Deps) (*API, error) {
 	a := &API{
-		log:        d.Log,
-		store:      d.Store,
-		registry:   d.Registry,
-		opts:       d.Options,
-		metrics:    newHTTPMetrics(d.Registry),
-		auth:       d.Auth,
-		limiter:    d.Limiter,
-		auditGate:  ratelimit.NewMemory(maxAuditCallers, nil),
-		bus:        d.Bus,
-		tools:      d.Tools,
-		mcp:        d.MCP,
-		agents:     d.Agents,
-		sealer:     d.Sealer,
-		embedder:   d.Embedder,
-		pipelines:  d.Pipelines,
-		scheduler:  d.Scheduler,
-		tasks:      d.Tasks,
-		workspace:  d.Workspace,
-		hub:        newHub(),
-		streamsEnd: make(chan struct{}),
-		started:    time.Now(),
+		log:           d.Log,
+		store:         d.Store,
+		registry:      d.Registry,
+		opts:          d.Options,
+		metrics:       newHTTPMetrics(d.Registry),
+		auth:          d.Auth,
+		limiter:       d.Limiter,
+		auditGate:     ratelimit.NewMemory(maxAuditCallers, nil),
+		bus:           d.Bus,
+		tools:         d.Tools,
+		mcp:           d.MCP,
+		agents:        d.Agents,
+		sealer:        d.Sealer,
+		embedder:      d.Embedder,
+		pipelines:     d.Pipelines,
+		scheduler:     d.Scheduler,
+		tasks:         d.Tasks,
+		workspace:     d.Workspace,
+		circles:       d.Circles,
+		conversations: d.Conversations,
+		goals:         d.Goals,
+		hub:           newHub(),
+		streamsEnd:    make(chan struct{}),
+		started:       time.Now(),
 	}
 	a.opts.MaxConnectionsPerUser = cmp.Or(a.opts.MaxConnectionsPerUser, 20)
 	a.opts.Streams = a.opts.Streams.withDefaults()
 	d.Registry.MustRegister(newPoolCollector(d.Store))
-	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), a.taskRoutes(), a.projectRoutes(), a.workspaceRoutes(), a.gitRoutes(), a.activityRoutes(), d.Routes)
+	a.routes = slices.Concat(a.builtinRoutes(), a.toolRoutes(), a.catalogRoutes(), a.agentRoutes(), a.memoryRoutes(), a.pipelineRoutes(), a.runRoutes(), a.scheduleRoutes(), a.taskRoutes(), a.projectRoutes(), a.workspaceRoutes(), a.gitRoutes(), a.activityRoutes(), a.circleRoutes(), a.conversationRoutes(), a.goalRoutes(), d.Routes)
 	if err := checkDeclarations(a.routes); err != nil {
 		return nil, err
 	}

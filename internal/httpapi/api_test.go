@@ -22,8 +22,11 @@ import (
 	"github.com/gathering/gathering/internal/auth"
 	"github.com/gathering/gathering/internal/background"
 	"github.com/gathering/gathering/internal/builtin/web"
+	"github.com/gathering/gathering/internal/circle"
+	"github.com/gathering/gathering/internal/conversation"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
+	"github.com/gathering/gathering/internal/goal"
 	"github.com/gathering/gathering/internal/memory"
 	"github.com/gathering/gathering/internal/netguard"
 	"github.com/gathering/gathering/internal/openapi"
@@ -100,10 +103,21 @@ func newSetupOn(t testing.TB, db store.Store, opts Options, routes ...Route) set
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stopService(t, sched) }) // before the engine and the task runner stop
+	circles := circle.New(db, tasks, bus, circle.Options{})
+	if err := circles.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopService(t, circles) }) // before the task runner stops
+	conversations := conversation.New(db, agents, circles, bus, conversation.Options{Instance: "test", Lease: 3 * time.Second})
+	if err := conversations.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopService(t, conversations) }) // before the executor stops
 	api, err := New(Deps{Log: log, Store: db, Registry: prometheus.NewRegistry(), Options: opts, Routes: routes,
 		Auth: svc, Limiter: ratelimit.NewMemory(1000, time.Now), Bus: bus, Tools: tools, Agents: agents, Sealer: seal,
 		Embedder: memory.NewLocal(0), Pipelines: pipelines, Scheduler: sched, Tasks: tasks,
-		Workspace: workspace.New(db, filepath.Join(t.TempDir(), "workspaces"))})
+		Workspace: workspace.New(db, filepath.Join(t.TempDir(), "workspaces")),
+		Circles:   circles, Conversations: conversations, Goals: goal.New(db, bus, goal.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}

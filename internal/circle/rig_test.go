@@ -1,0 +1,325 @@
+package circle_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/gathering/gathering/internal/agent"
+	"github.com/gathering/gathering/internal/background"
+	"github.com/gathering/gathering/internal/catalog"
+	"github.com/gathering/gathering/internal/circle"
+	"github.com/gathering/gathering/internal/event"
+	"github.com/gathering/gathering/internal/gathering"
+	"github.com/gathering/gathering/internal/llm"
+	"github.com/gathering/gathering/internal/llm/openai/openaitest"
+	"github.com/gathering/gathering/internal/sealer"
+	"github.com/gathering/gathering/internal/store"
+	"github.com/gathering/gathering/internal/store/pgstore"
+	"github.com/gathering/gathering/internal/store/pgtest"
+	"github.com/gathering/gathering/internal/store/sqlitestore"
+	"github.com/gathering/gathering/internal/store/storetest"
+	"github.com/gathering/gathering/internal/tool"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// rig is a store with agents on a fake OpenAI-compatible provider, a
+// background task runner and a circle service, all on one bus.
+type rig struct {
+	db      store.Store
+	bus     *event.Bus
+	fake    *openaitest.Server
+	chat    *agent.Service
+	tasks   *background.Runner
+	circles *circle.Service
+	userID  int64
+	events  *recorder
+}
+
+// newRig builds a rig on db (nil: a fresh SQLite store) with a circle
+// service sweeping every sweep (0: the default); its services stop when
+// the test ends.
+func newRig(t *testing.T, db store.Store, sweep time.Duration) *rig {
+	t.Helper()
+	r := newQuietRig(t, db, sweep)
+	start(t, r.circles)
+	return r
+}
+
+// newQuietRig is newRig with a circle service that is not started: its
+// methods work, but nothing listens for events.
+func newQuietRig(t *testing.T, db store.Store, sweep time.Duration) *rig {
+	t.Helper()
+	return buildRig(t, db, sweep, 20)
+}
+
+// buildRig is newQuietRig with a runner of at most maxRunning background
+// tasks.
+func buildRig(t *testing.T, db store.Store, sweep time.Duration, maxRunning int) *rig {
+	t.Helper()
+	r := &rig{db: db, fake: openaitest.New(t)}
+	if r.db == nil {
+		r.db = storetest.SQLite(t)
+	}
+	r.bus = event.NewBus(event.Config{Instance: "test"})
+	r.events = record(t, r.bus)
+	exec := tool.NewExecutor(tool.NewRegistry(), r.db, r.bus, tool.ExecutorOptions{Instance: "test", Exclusive: true})
+	seal, err := sealer.New("", strings.Repeat("s", 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	providers := agent.NewProviders(agent.ProvidersConfig{Store: r.db, Sealer: seal, Getenv: func(string) string { return "" },
+		Resilience: llm.ResilienceOptions{InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
+	r.chat = agent.NewService(r.db, providers, exec, nil, nil, agent.Options{Instance: "test"})
+	r.tasks = background.New(r.db, r.chat, r.bus, background.Options{Instance: "test", Lease: 3 * time.Second, MaxRunning: maxRunning})
+	r.circles = circle.New(r.db, r.tasks, r.bus, circle.Options{Sweep: sweep, Logger: testLogger(t)})
+	start(t, r.bus, exec, r.tasks)
+	r.seed(t)
+	return r
+}
+
+// seed stores the catalog, the fake provider and its model, and a member.
+func (r *rig) seed(t *testing.T) {
+	ctx, now := context.Background(), time.Now()
+	if _, err := catalog.Seed(ctx, r.db, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.db.ProviderPut(ctx, store.Provider{Name: "fake", Kind: store.KindOpenAI, BaseURL: r.fake.URL, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.db.ModelPut(ctx, store.Model{Provider: "fake", Name: "fake-1", ContextWindow: 16000, MaxOutput: 1000,
+		PriceInput: 2, PriceOutput: 8, Tools: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := r.db.UserCreate(ctx, store.UserCreateParams{Email: fmt.Sprintf("lead-%d@example.com", now.UnixNano()), Name: "Lead",
+		Role: gathering.RoleMember, PasswordHash: "x", IsActive: true, At: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.userID = u.ID
+}
+
+// agent creates an agent on the fake model with competencies.
+func (r *rig) agent(t *testing.T, name string, canReview bool, competencies ...string) int64 {
+	t.Helper()
+	ps, _, err := r.db.PersonaList(t.Context(), store.Page{Limit: 1})
+	if err != nil || len(ps) == 0 {
+		t.Fatalf("personas: %v", err)
+	}
+	now := time.Now()
+	a, err := r.db.AgentCreate(t.Context(), store.Agent{Name: name, PersonaID: ps[0].ID, Provider: "fake", Model: "fake-1",
+		MaxTokens: 500, Competencies: competencies, CanReview: canReview, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+// circle creates a circle and adds members (each with its agent's own
+// competencies and review right).
+func (r *rig) circle(t *testing.T, n circle.NewCircle, members ...int64) store.Circle {
+	t.Helper()
+	n.CreatedBy = r.userID
+	c, err := r.circles.Create(t.Context(), n)
+	if err != nil {
+		t.Fatalf("Create(%s): %v", n.Name, err)
+	}
+	for _, id := range members {
+		if _, err := r.circles.AddMember(t.Context(), c.Name, circle.NewMember{AgentID: id}); err != nil {
+			t.Fatalf("AddMember(%d): %v", id, err)
+		}
+	}
+	return c
+}
+
+// task creates a task in a circle as the rig's user.
+func (r *rig) task(t *testing.T, circleName, title string, priority int, required ...string) store.CircleTask {
+	t.Helper()
+	task, err := r.circles.CreateTask(t.Context(), circleName, circle.NewTask{Title: title, Description: "Please " + title + ".",
+		RequiredCompetencies: required, Priority: priority, CreatedBy: r.userID})
+	if err != nil {
+		t.Fatalf("CreateTask(%s): %v", title, err)
+	}
+	return task
+}
+
+// await polls a task until ok holds, failing after 20 s.
+func (r *rig) await(t *testing.T, id int64, what string, ok func(store.CircleTask) bool) store.CircleTask {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		task, err := r.db.CircleTaskGet(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(task) {
+			return task
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %d never %s: %+v", id, what, task)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// awaitStatus waits for a task to reach status.
+func (r *rig) awaitStatus(t *testing.T, id int64, status store.TaskState) store.CircleTask {
+	t.Helper()
+	return r.await(t, id, string(status), func(task store.CircleTask) bool { return task.Status == status })
+}
+
+// start starts services and stops them, in reverse order, when the test
+// ends.
+func start(t *testing.T, services ...interface {
+	Start(context.Context) error
+	Stop(context.Context) error
+}) {
+	t.Helper()
+	for _, s := range services {
+		if err := s.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for i := len(services) - 1; i >= 0; i-- {
+			if err := services[i].Stop(ctx); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+		}
+	})
+}
+
+// recorder keeps the circle events published on a bus.
+type recorder struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+// record subscribes to the circle events of bus until the test ends.
+func record(t *testing.T, bus *event.Bus) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	sub, err := bus.Subscribe(event.SubscribeOptions{Filter: event.Filter{Types: []string{"circle.*"}}, Overflow: event.Block})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for f := range sub.Frames() {
+			rec.mu.Lock()
+			rec.events = append(rec.events, f.Event)
+			rec.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { sub.Close(); <-done })
+	return rec
+}
+
+// types lists the types of the events recorded so far whose data names
+// the task (every event when task is 0).
+func (rec *recorder) types(task int64) []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var out []string
+	for _, e := range rec.events {
+		var d struct {
+			TaskID int64 `json:"task_id"`
+		}
+		_ = json.Unmarshal(e.Data, &d)
+		if task == 0 || d.TaskID == task {
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+// await waits until the events recorded for task (0: all) are want, and
+// fails the test with what they are after 10 s.
+func (rec *recorder) await(t *testing.T, task int64, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Equal(rec.types(task), want) {
+		if time.Now().After(deadline) {
+			t.Errorf("events %v,\nwant %v", rec.types(task), want)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// find returns the recorded events of type typ.
+func (rec *recorder) find(typ string) []event.Event {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var out []event.Event
+	for _, e := range rec.events {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// sqliteAt returns a function that opens, and migrates, one SQLite file
+// each time it is called; each store closes when the test ends.
+func sqliteAt(t *testing.T) func() store.Store {
+	path := filepath.Join(t.TempDir(), "circles.db")
+	return func() store.Store {
+		s, err := sqlitestore.Open(context.Background(), sqlitestore.Config{Path: path})
+		return migrated(t, s, err)
+	}
+}
+
+// postgresAt returns a function that opens, and migrates, one PostgreSQL
+// schema each time it is called; each store closes when the test ends.
+func postgresAt(t *testing.T) func() store.Store {
+	url := pgtest.URL(t)
+	return func() store.Store {
+		s, err := pgstore.Open(context.Background(), pgstore.Config{URL: url, MaxConns: 4})
+		return migrated(t, s, err)
+	}
+}
+
+// migrated migrates an opened store, which closes when the test ends.
+func migrated(t *testing.T, s store.Store, err error) store.Store {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// wantCode fails the test unless err has code.
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	if got := gathering.ErrorCode(err); got != code {
+		t.Errorf("%s: code %q (%v), want %q", what, got, err, code)
+	}
+}
+
+// wantField fails the test unless err is EINVALID naming field.
+func wantField(t *testing.T, what string, err error, field string) {
+	t.Helper()
+	for _, f := range gathering.ErrorFields(err) {
+		if f.Field == field {
+			return
+		}
+	}
+	t.Errorf("%s: %v, want a problem with field %s", what, err, field)
+}
