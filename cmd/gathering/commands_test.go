@@ -101,7 +101,7 @@ func TestMigrateOnSQLite(t *testing.T) {
 		t.Fatalf("status before: %d\n%s", code, stdout)
 	}
 	code, stdout, _ = runCommand(t, vars, "migrate", "up")
-	if code != 0 || !strings.Contains(stdout, "applied [1 2 3 4 5 6 7 8 9 10 11 12 13]") {
+	if code != 0 || !strings.Contains(stdout, "applied [1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16]") {
 		t.Fatalf("up: %d\n%s", code, stdout)
 	}
 	code, stdout, _ = runCommand(t, vars, "migrate", "up")

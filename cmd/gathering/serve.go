@@ -107,8 +107,12 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	tasks := background.New(db, agents, bus, background.Options{Instance: bus.Instance(), Lease: cfg.TaskLease,
 		MaxRunning: cfg.TasksMax, Exclusive: db.Backend() == store.SQLite, Logger: log})
 	sched := scheduler.New(db, pipelines, tasks, tools, bus, scheduler.Options{Instance: bus.Instance(), Lease: cfg.SchedulerLease, Logger: log})
+	team, err := newTeam(cfg, db, teamDeps{agents: agents, tasks: tasks, pipelines: pipelines, scheduler: sched, tools: tools, bus: bus}, log)
+	if err != nil {
+		return err
+	}
 	api, err := newAPI(cfg, db, svc, limiter, apiParts{bus: bus, tools: tools, mcp: mcpClient, agents: agents, sealer: seal,
-		embedder: embedder, pipelines: pipelines, scheduler: sched, tasks: tasks, workspace: ws}, reg, log, e)
+		embedder: embedder, pipelines: pipelines, scheduler: sched, tasks: tasks, workspace: ws, team: team}, reg, log, e)
 	if err != nil {
 		return err
 	}
@@ -128,6 +132,10 @@ func serveWith(ctx context.Context, cfg *config.Config, log *slog.Logger, e env)
 	services = append(services, startstop.Named{Name: "background tasks", Service: tasks})
 	// The scheduler stops before the engine and the executor its runs call.
 	services = append(services, startstop.Named{Name: "scheduler", Service: sched})
+	// Circles stop before the task runner they start tasks on, and
+	// conversations before the executor their agents' tools go through.
+	services = append(services, startstop.Named{Name: "circles", Service: team.circles},
+		startstop.Named{Name: "conversations", Service: team.conversations})
 	components := startstop.NewGroup(services...)
 	if err := components.Start(ctx); err != nil {
 		ln.Close()
@@ -211,6 +219,8 @@ type apiParts struct {
 	tasks *background.Runner
 	// workspace serves projects' directories.
 	workspace *workspace.Service
+	// team runs circles, conversations and goals.
+	team team
 }
 
 func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratelimit.Limiter, parts apiParts, reg *prometheus.Registry, log *slog.Logger, e env) (*httpapi.API, error) {
@@ -223,22 +233,25 @@ func newAPI(cfg *config.Config, db store.Store, svc *auth.Service, limiter ratel
 		return nil, err
 	}
 	return httpapi.New(httpapi.Deps{
-		Log:       log,
-		Store:     db,
-		Registry:  reg,
-		Auth:      svc,
-		Limiter:   limiter,
-		Bus:       parts.bus,
-		Tools:     parts.tools,
-		MCP:       mcpStatus,
-		Agents:    parts.agents,
-		Sealer:    parts.sealer,
-		Embedder:  parts.embedder,
-		Pipelines: parts.pipelines,
-		Scheduler: parts.scheduler,
-		Tasks:     parts.tasks,
-		Workspace: parts.workspace,
-		Routes:    e.routes,
+		Log:           log,
+		Store:         db,
+		Registry:      reg,
+		Auth:          svc,
+		Limiter:       limiter,
+		Bus:           parts.bus,
+		Tools:         parts.tools,
+		MCP:           mcpStatus,
+		Agents:        parts.agents,
+		Sealer:        parts.sealer,
+		Embedder:      parts.embedder,
+		Pipelines:     parts.pipelines,
+		Scheduler:     parts.scheduler,
+		Tasks:         parts.tasks,
+		Workspace:     parts.workspace,
+		Circles:       parts.team.circles,
+		Conversations: parts.team.conversations,
+		Goals:         parts.team.goals,
+		Routes:        e.routes,
 		Options: httpapi.Options{
 			CORSOrigins:           cfg.CORSOrigins,
 			MaxBodyBytes:          cfg.MaxBodyBytes,

@@ -9,6 +9,7 @@ import (
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/mcp"
 	"github.com/gathering/gathering/internal/netguard"
+	"github.com/gathering/gathering/internal/servertools"
 	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/tool"
@@ -23,6 +24,8 @@ var skillDocs = map[string]tool.SkillDoc{
 	"http":   {DisplayName: "HTTP", Category: "network", Description: "Call web APIs; internal addresses are refused unless allow-listed."},
 	"notify": {DisplayName: "Notifications", Category: "network", Description: "Send signed webhook notifications."},
 	"mcp":    {DisplayName: "MCP servers", Category: "integrations", Description: "Tools of the configured Model Context Protocol servers."},
+	servertools.Skill: {DisplayName: "GatheRing", Category: "collaboration",
+		Description: "Create circle tasks, start pipeline runs, schedule actions and update goals, as the user the agent works for."},
 }
 
 // newTools builds the tool registry with the built-in skills (whose fs, git

@@ -86,6 +86,7 @@ type Config struct {
 	SchedulerLease     time.Duration // a dead instance's schedule runs are recovered after this
 	TaskLease          time.Duration // a dead instance's background tasks continue elsewhere after this
 	TasksMax           int           // background tasks running at once, across instances
+	ConversationLease  time.Duration // a dead instance's conversations continue elsewhere after this
 
 	// Sources tells, per setting (keyed by its canonical variable), where
 	// the value came from: "default", "env NAME" or "flag --name".

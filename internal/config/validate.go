@@ -217,6 +217,9 @@ func (c *Config) validateEvents() Problems {
 	if c.TaskLease < 3*time.Second || c.TaskLease > time.Hour {
 		p = append(p, "GATHERING_BACKGROUND_TASK_LEASE: must be between 3s and 1h")
 	}
+	if c.ConversationLease < 3*time.Second || c.ConversationLease > time.Hour {
+		p = append(p, "GATHERING_CONVERSATION_LEASE: must be between 3s and 1h")
+	}
 	if c.TasksMax < 1 || c.TasksMax > 1000 {
 		p = append(p, fmt.Sprintf("GATHERING_BACKGROUND_TASKS_MAX: %d is not between 1 and 1000", c.TasksMax))
 	}
