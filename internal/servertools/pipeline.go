@@ -25,7 +25,7 @@ func pipelineRunTool(d Deps) tool.Tool {
 		Input: json.RawMessage(`{"type":"object","additionalProperties":false,"required":["pipeline_id"],"properties":{
 			"pipeline_id":{"type":"integer","minimum":1,"description":"The pipeline to run."},
 			"trigger_data":{"description":"Any JSON the run's nodes see as the trigger data."}}}`),
-		Output: json.RawMessage(`{"type":"object","required":["run_id","pipeline_id","status"]}`),
+		Output:      json.RawMessage(`{"type":"object","required":["run_id","pipeline_id","status"]}`),
 		Permissions: []tool.Permission{tool.PermManage},
 		Timeout:     15 * time.Second,
 		Run: func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {

@@ -250,7 +250,9 @@ func TestPipelineRunsAndSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var run struct{ RunID string `json:"run_id"` }
+	var run struct {
+		RunID string `json:"run_id"`
+	}
 	if err := json.Unmarshal(out, &run); err != nil {
 		t.Fatal(err)
 	}
