@@ -11,7 +11,6 @@ import (
 	"github.com/gathering/gathering/internal/agent"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/lease"
-	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 )
 
@@ -54,8 +53,7 @@ type Runner struct {
 	bus  *event.Bus
 	opts Options
 
-	wake    chan struct{} // a task may need an owner
-	loop    startstop.Loop
+	loop    *lease.Loop // claims tasks, renews their leases, hears pauses and cancels
 	workers *lease.Set[*worker]
 }
 
@@ -72,7 +70,8 @@ func New(db store.Store, chat agent.Chatter, bus *event.Bus, opts Options) *Runn
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{db: db, chat: chat, bus: bus, opts: opts, wake: make(chan struct{}, 1)}
+	r := &Runner{db: db, chat: chat, bus: bus, opts: opts}
+	r.loop = lease.NewLoop(lease.LoopOptions{Lease: opts.Lease, Claim: r.claim, Renew: r.heartbeat, IDKey: "task_id", Hear: r.hear})
 	r.workers = lease.New[*worker](opts.MaxRunning, r.signal) // an ended task makes room for another
 	return r
 }
@@ -88,84 +87,33 @@ func (r *Runner) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	return event.Listen(ctx, r.bus, heard, &r.loop, r.maintain)
+	return r.loop.Start(ctx, r.bus, heard)
 }
 
 // releaseAll releases every running task that has an owner, so that the
 // first claims take them at once.
 func (r *Runner) releaseAll(ctx context.Context) error {
-	const pageSize = 100
-	for offset := 0; ; offset += pageSize {
-		tasks, _, err := r.db.TaskList(ctx, store.TaskFilter{Status: store.TaskRunning}, store.Page{Limit: pageSize, Offset: offset})
-		if err != nil {
-			return err
-		}
-		for _, t := range tasks {
-			if t.Owner == "" {
-				continue
-			}
-			if err := r.db.TaskRelease(ctx, store.TaskLeaseOf(t), time.Now()); err != nil {
-				return err
-			}
-		}
-		if len(tasks) < pageSize {
-			return nil
-		}
+	running := func(ctx context.Context, p store.Page) ([]store.BackgroundTask, int, error) {
+		return r.db.TaskList(ctx, store.TaskFilter{Status: store.TaskRunning}, p)
 	}
-}
-
-// maintain is the runner's loop: it claims tasks when woken and at every
-// heartbeat, renews its leases, and stops workers whose task was paused
-// or cancelled.
-func (r *Runner) maintain(ctx context.Context, frames <-chan event.Frame) {
-	beat := time.NewTicker(r.opts.Lease / 3)
-	defer beat.Stop()
-	r.claim(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-r.wake:
-			r.claim(ctx)
-		case <-beat.C:
-			r.heartbeat(ctx)
-			r.claim(ctx)
-		case f, ok := <-frames:
-			if !ok {
-				frames = nil
-				continue
-			}
-			r.hear(f)
-		}
-	}
+	return lease.ReleaseAll(ctx, running, store.TaskLeaseOf, r.db.TaskRelease)
 }
 
 // hear acts on a task event: wake up for a new or resumed task, stop the
 // worker of a paused or cancelled one.
-func (r *Runner) hear(f event.Frame) {
-	var ref struct {
-		TaskID string `json:"task_id"`
-	}
-	if f.Kind != event.KindEvent || json.Unmarshal(f.Event.Data, &ref) != nil {
-		return
-	}
-	switch f.Event.Type {
+func (r *Runner) hear(typ, id string) {
+	switch typ {
 	case "background_task.created", "background_task.resumed":
 		r.signal()
 	case "background_task.paused":
-		r.workers.Cancel(ref.TaskID, errPaused)
+		r.workers.Cancel(id, errPaused)
 	case "background_task.cancelled":
-		r.workers.Cancel(ref.TaskID, errCancelled)
+		r.workers.Cancel(id, errCancelled)
 	}
 }
 
 // signal wakes the loop to claim tasks.
-func (r *Runner) signal() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
+func (r *Runner) signal() { r.loop.Wake() }
 
 // claim takes tasks that need an owner while this instance has room.
 func (r *Runner) claim(ctx context.Context) {

@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/lease"
-	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 )
 
@@ -61,8 +59,7 @@ type Service struct {
 	bus     *event.Bus
 	opts    Options
 
-	wake    chan struct{} // a conversation may need an owner
-	loop    startstop.Loop
+	loop    *lease.Loop // claims conversations, renews their leases, hears cancels
 	workers *lease.Set[*worker]
 }
 
@@ -80,7 +77,8 @@ func New(db store.Store, chat agent.Chatter, circles Circles, bus *event.Bus, op
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, chat: chat, circles: circles, bus: bus, opts: opts, wake: make(chan struct{}, 1)}
+	s := &Service{db: db, chat: chat, circles: circles, bus: bus, opts: opts}
+	s.loop = lease.NewLoop(lease.LoopOptions{Lease: opts.Lease, Claim: s.claim, Renew: s.heartbeat, IDKey: "conversation_id", Hear: s.hear})
 	s.workers = lease.New[*worker](opts.MaxRunning, s.signal) // an ended conversation makes room for another
 	return s
 }
@@ -96,83 +94,31 @@ func (s *Service) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	return event.Listen(ctx, s.bus, heard, &s.loop, s.maintain)
+	return s.loop.Start(ctx, s.bus, heard)
 }
 
 // releaseAll releases every active conversation that has an owner, so that
 // the first claims take them at once.
 func (s *Service) releaseAll(ctx context.Context) error {
-	const pageSize = 100
-	for offset := 0; ; offset += pageSize {
-		list, _, err := s.db.ConversationList(ctx, store.ConversationFilter{Status: store.ConversationActive},
-			store.Page{Limit: pageSize, Offset: offset})
-		if err != nil {
-			return err
-		}
-		for _, c := range list {
-			if c.Owner == "" {
-				continue
-			}
-			if err := s.db.ConversationRelease(ctx, store.ConversationLeaseOf(c), time.Now()); err != nil {
-				return err
-			}
-		}
-		if len(list) < pageSize {
-			return nil
-		}
+	active := func(ctx context.Context, p store.Page) ([]store.Conversation, int, error) {
+		return s.db.ConversationList(ctx, store.ConversationFilter{Status: store.ConversationActive}, p)
 	}
-}
-
-// maintain is the runner's loop: it claims conversations when woken and at
-// every heartbeat, renews its leases, and stops the workers of cancelled
-// conversations.
-func (s *Service) maintain(ctx context.Context, frames <-chan event.Frame) {
-	beat := time.NewTicker(s.opts.Lease / 3)
-	defer beat.Stop()
-	s.claim(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.wake:
-			s.claim(ctx)
-		case <-beat.C:
-			s.heartbeat(ctx)
-			s.claim(ctx)
-		case f, ok := <-frames:
-			if !ok {
-				frames = nil
-				continue
-			}
-			s.hear(f)
-		}
-	}
+	return lease.ReleaseAll(ctx, active, store.ConversationLeaseOf, s.db.ConversationRelease)
 }
 
 // hear acts on a conversation event: wake up for a started or advanced
 // one, stop the worker of a cancelled one.
-func (s *Service) hear(f event.Frame) {
-	var ref struct {
-		ConversationID string `json:"conversation_id"`
-	}
-	if f.Kind != event.KindEvent || json.Unmarshal(f.Event.Data, &ref) != nil {
-		return
-	}
-	switch f.Event.Type {
+func (s *Service) hear(typ, id string) {
+	switch typ {
 	case "conversation.started", "conversation.advanced":
 		s.signal()
 	case "conversation.cancelled":
-		s.workers.Cancel(ref.ConversationID, errCancelled)
+		s.workers.Cancel(id, errCancelled)
 	}
 }
 
 // signal wakes the loop to claim conversations.
-func (s *Service) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) signal() { s.loop.Wake() }
 
 // errBusy stops a round of claims: the conversation claimed still has a
 // worker here, from an earlier lease, which is ending; its end wakes the

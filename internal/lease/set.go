@@ -1,8 +1,9 @@
 // Package lease keeps the work one instance holds under leases: pipeline
-// runs, schedule runs, background tasks. Each piece runs in its own
-// goroutine, at most a set number at once; a heartbeat renews all their
-// leases together and cuts off the work whose lease was lost; at shutdown
-// the set lets the work finish until a deadline, then cuts off the rest.
+// runs, schedule runs, background tasks, conversations. Each piece runs in
+// its own goroutine, at most a set number at once; a heartbeat renews all
+// their leases together and cuts off the work whose lease was lost; at
+// shutdown the set lets the work finish until a deadline, then cuts off
+// the rest. A Loop claims the work and beats the heartbeat.
 package lease
 
 import (
