@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // CircleStore keeps circles (teams of agents), their members, their tasks
@@ -131,10 +134,44 @@ type Circle struct {
 	StartedAt          time.Time // zero until first started
 }
 
+// Check refuses with EINVALID a circle the schema would refuse: a name
+// ValidCircleName refuses, an unknown status, or MaxConcurrentTasks outside
+// 1 to 100.
+func (c Circle) Check() error {
+	switch {
+	case !ValidCircleName(c.Name):
+		return gathering.Errorf(gathering.EINVALID, "circle %q: the name is not 1 to 64 letters, digits, '.', '_' or '-'", c.Name)
+	case !c.Status.known():
+		return gathering.Errorf(gathering.EINVALID, "circle %q: status %q is unknown", c.Name, c.Status)
+	case c.MaxConcurrentTasks < 1 || c.MaxConcurrentTasks > 100:
+		return gathering.Errorf(gathering.EINVALID, "circle %q: max_concurrent_tasks %d is not 1 to 100", c.Name, c.MaxConcurrentTasks)
+	}
+	return nil
+}
+
+// Check refuses with EINVALID an unknown circle status.
+func (s CircleStatus) Check() error {
+	if !s.known() {
+		return gathering.Errorf(gathering.EINVALID, "circle status %q is unknown", s)
+	}
+	return nil
+}
+
+// known reports whether s is a circle status.
+func (s CircleStatus) known() bool { return s == CircleStopped || s == CircleRunning }
+
 // CircleFilter selects circles; zero fields match everything.
 type CircleFilter struct {
 	Status    CircleStatus
 	ProjectID int64
+}
+
+// Check refuses with EINVALID a filter of an unknown status.
+func (f CircleFilter) Check() error {
+	if f.Status == "" {
+		return nil
+	}
+	return f.Status.Check()
 }
 
 // CircleMember is an agent's membership of a circle.
@@ -211,6 +248,23 @@ type CircleTask struct {
 	CompletedAt          time.Time // zero until completed or failed
 }
 
+// Check refuses with EINVALID a task the schema would refuse: without a
+// title, of a priority outside 1 to 10 or an unknown status, or pending
+// with an assignee (or not pending without one).
+func (t CircleTask) Check() error {
+	switch {
+	case t.Title == "":
+		return gathering.Errorf(gathering.EINVALID, "circle task: the title is empty")
+	case t.Priority < 1 || t.Priority > 10:
+		return gathering.Errorf(gathering.EINVALID, "circle task %q: priority %d is not 1 to 10", t.Title, t.Priority)
+	case !slices.Contains(TaskStates, t.Status):
+		return gathering.Errorf(gathering.EINVALID, "circle task %q: status %q is unknown", t.Title, t.Status)
+	case (t.Status == TaskPending) != (t.AssignedAgentID == 0):
+		return gathering.Errorf(gathering.EINVALID, "circle task %q: a task has an assignee unless it is pending", t.Title)
+	}
+	return nil
+}
+
 // CircleTaskFilter selects circle tasks; zero fields match everything.
 // Active selects the assigned, in progress and in review tasks.
 type CircleTaskFilter struct {
@@ -221,6 +275,14 @@ type CircleTaskFilter struct {
 	ProjectID        int64 // the tasks of the circles linked to the project
 	BackgroundTaskID string
 	AfterID          int64 // the tasks of higher ids: a cursor for walking every task
+}
+
+// Check refuses with EINVALID a filter of an unknown status.
+func (f CircleTaskFilter) Check() error {
+	if f.Status != "" && !slices.Contains(TaskStates, f.Status) {
+		return gathering.Errorf(gathering.EINVALID, "circle task status %q is unknown", f.Status)
+	}
+	return nil
 }
 
 // CircleTaskChange is a compare-and-set of a task; see CircleTaskChange.

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // ConversationStore keeps conversations between agents and their messages.
@@ -106,6 +109,10 @@ const (
 	ConversationFailed    ConversationStatus = "failed"
 )
 
+// ConversationStatuses lists every conversation status.
+var ConversationStatuses = []ConversationStatus{ConversationPending, ConversationActive, ConversationCompleted,
+	ConversationCancelled, ConversationFailed}
+
 // Ended reports whether s is the status of a conversation that has ended.
 func (s ConversationStatus) Ended() bool {
 	return s == ConversationCompleted || s == ConversationCancelled || s == ConversationFailed
@@ -150,6 +157,49 @@ type Conversation struct {
 	LeaseUntil      time.Time // zero when none
 }
 
+// CheckNew refuses with EINVALID a new conversation without an id, a topic
+// or an agent, whose turn limit is below 1, or whose strategy is unknown.
+func (c Conversation) CheckNew() error {
+	switch {
+	case c.ID == "" || c.Topic == "" || len(c.AgentIDs) == 0:
+		return gathering.Errorf(gathering.EINVALID, "a conversation needs an id, a topic and agents")
+	case c.MaxTurns < 1:
+		return gathering.Errorf(gathering.EINVALID, "conversation %s: max turns must be at least 1", c.ID)
+	case !slices.Contains(TurnStrategies, c.Strategy):
+		return gathering.Errorf(gathering.EINVALID, "conversation %s: turn strategy %q is unknown", c.ID, c.Strategy)
+	}
+	return nil
+}
+
+// AdvancedLimit returns the turn limit advancing c by turns gives:
+// MaxTurns+turns when c is active, TurnsTaken+turns when it is completed.
+// It returns false, and no error, when c is neither; EINVALID when turns
+// is below 1 or the limit would pass maxTurns.
+func (c Conversation) AdvancedLimit(turns, maxTurns int) (int, bool, error) {
+	from := c.MaxTurns
+	switch c.Status {
+	case ConversationCompleted:
+		from = c.TurnsTaken
+	case ConversationActive:
+	default:
+		return 0, false, nil
+	}
+	if turns < 1 || from+turns > maxTurns {
+		return 0, true, gathering.Errorf(gathering.EINVALID, "conversation %s may take at most %d turns in all, and at least 1 more",
+			c.ID, maxTurns)
+	}
+	return from + turns, true, nil
+}
+
+// CheckConversationOwner refuses with EINVALID an empty owner claiming a
+// conversation.
+func CheckConversationOwner(owner string) error {
+	if owner == "" {
+		return gathering.Errorf(gathering.EINVALID, "a conversation's owner must not be empty")
+	}
+	return nil
+}
+
 // ConversationLeaseOf returns the lease a claimed conversation carries.
 func ConversationLeaseOf(c Conversation) Lease {
 	return Lease{RunID: c.ID, Owner: c.Owner, Epoch: c.Epoch}
@@ -158,6 +208,14 @@ func ConversationLeaseOf(c Conversation) Lease {
 // ConversationFilter selects conversations; zero fields match everything.
 type ConversationFilter struct {
 	Status ConversationStatus
+}
+
+// Check refuses with EINVALID a filter of an unknown status.
+func (f ConversationFilter) Check() error {
+	if f.Status != "" && !slices.Contains(ConversationStatuses, f.Status) {
+		return gathering.Errorf(gathering.EINVALID, "conversation status %q is unknown", f.Status)
+	}
+	return nil
 }
 
 // ConversationMessage is one message of a conversation: an agent's turn,
@@ -175,6 +233,32 @@ type ConversationMessage struct {
 	At             time.Time
 }
 
+// CheckPrompt refuses with EINVALID a prompt to conversation id that is
+// not a human's (its AgentID is not 0).
+func (m ConversationMessage) CheckPrompt(id string) error {
+	if m.AgentID != 0 {
+		return gathering.Errorf(gathering.EINVALID, "conversation %s: a prompt is a human's, not agent %d's", id, m.AgentID)
+	}
+	return nil
+}
+
+// CheckTurn refuses with EINVALID a turn recorded under l that is a
+// human's (AgentID 0) or of another conversation than l's.
+func (m ConversationMessage) CheckTurn(l Lease) error {
+	if m.AgentID == 0 || m.ConversationID != l.RunID {
+		return gathering.Errorf(gathering.EINVALID, "a turn of conversation %s must be an agent's, under its lease", l.RunID)
+	}
+	return nil
+}
+
+// Stored returns m as the store reads it back: its Mentions never nil.
+func (m ConversationMessage) Stored() ConversationMessage {
+	if m.Mentions == nil {
+		m.Mentions = []int64{}
+	}
+	return m
+}
+
 // ConversationEnd finishes a conversation; see ConversationFinish.
 type ConversationEnd struct {
 	Status    ConversationStatus
@@ -183,4 +267,13 @@ type ConversationEnd struct {
 	Error     string
 	Messages  int // the MessageCount the runner decided on
 	At        time.Time
+}
+
+// Check refuses with EINVALID the end of conversation id with a status
+// other than completed or failed.
+func (e ConversationEnd) Check(id string) error {
+	if e.Status != ConversationCompleted && e.Status != ConversationFailed {
+		return gathering.Errorf(gathering.EINVALID, "conversation %s cannot finish as %q", id, e.Status)
+	}
+	return nil
 }

@@ -3,7 +3,15 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // GoalStore keeps agents' goals, their hierarchy and dependencies.
@@ -195,4 +203,92 @@ type GoalDependency struct {
 	// reads them; GoalDependencyAdd ignores them.
 	DependsOnTitle  string
 	DependsOnStatus GoalStatus
+}
+
+// Check refuses with EINVALID a goal without a title, of an unknown status
+// or priority, with a progress outside 0 to 100, negative or infinite
+// hours, a negative id, a context that is not a JSON object or tags that
+// are not valid UTF-8.
+func (g Goal) Check() error {
+	switch {
+	case g.Title == "":
+		return gathering.Errorf(gathering.EINVALID, "goal: the title is empty")
+	case !slices.Contains(GoalStatuses, g.Status):
+		return gathering.Errorf(gathering.EINVALID, "goal %q: status %q is unknown", g.Title, g.Status)
+	case !slices.Contains(GoalPriorities, g.Priority):
+		return gathering.Errorf(gathering.EINVALID, "goal %q: priority %q is unknown", g.Title, g.Priority)
+	case g.Progress < 0 || g.Progress > 100:
+		return gathering.Errorf(gathering.EINVALID, "goal %q: progress %d is not 0 to 100", g.Title, g.Progress)
+	case !hours(g.EstimatedHours) || !hours(g.ActualHours):
+		return gathering.Errorf(gathering.EINVALID, "goal %q: hours must be finite and not negative", g.Title)
+	case g.CircleID < 0 || g.ParentID < 0 || g.CircleTaskID < 0:
+		return gathering.Errorf(gathering.EINVALID, "goal %q: an id is negative", g.Title)
+	case !JSONObject(g.Context):
+		return gathering.Errorf(gathering.EINVALID, "goal %q: its context is not a JSON object", g.Title)
+	case slices.ContainsFunc(g.Tags, func(t string) bool { return !utf8.ValidString(t) }):
+		return gathering.Errorf(gathering.EINVALID, "goal %q: a tag is not valid UTF-8", g.Title)
+	}
+	return nil
+}
+
+// hours reports whether h is a number of hours a goal may hold.
+func hours(h float64) bool { return h >= 0 && !math.IsInf(h, 1) }
+
+// Check refuses with EINVALID a filter of an unknown status.
+func (f GoalFilter) Check() error {
+	if f.Status != "" && !slices.Contains(GoalStatuses, f.Status) {
+		return gathering.Errorf(gathering.EINVALID, "goal status %q is unknown", f.Status)
+	}
+	return nil
+}
+
+// CheckGoalParent refuses with EINVALID, on the field parent_id, a new
+// goal's parent (parentID) at depth MaxGoalDepth or with MaxGoalChildren
+// sub-goals (children) already.
+func CheckGoalParent(parentID int64, depth, children int) error {
+	switch {
+	case depth >= MaxGoalDepth:
+		return gathering.Invalid(fmt.Sprintf("Goal %d is at depth %d, the deepest; it cannot have sub-goals.", parentID, depth),
+			gathering.FieldError{Field: "parent_id", Message: fmt.Sprintf("sub-goals go at most %d levels deep", MaxGoalDepth)})
+	case children >= MaxGoalChildren:
+		return gathering.Invalid(fmt.Sprintf("Goal %d has %d sub-goals, the most it may have.", parentID, children),
+			gathering.FieldError{Field: "parent_id", Message: fmt.Sprintf("a goal has at most %d sub-goals", MaxGoalChildren)})
+	}
+	return nil
+}
+
+// GoalBlockedError is the ECONFLICT of goal id, which cannot become active
+// while blockers (the goals it depends on with blocks) are not completed;
+// its message names them.
+func GoalBlockedError(id int64, blockers []Goal) error {
+	ids := make([]string, len(blockers))
+	for i, b := range blockers {
+		ids[i] = strconv.FormatInt(b.ID, 10)
+	}
+	return gathering.Errorf(gathering.ECONFLICT, "goal %d cannot become active: it is blocked by goals %s, not completed",
+		id, strings.Join(ids, ", "))
+}
+
+// Check refuses with EINVALID a goal depending on itself (on the field
+// depends_on_id) or a dependency of an unknown type.
+func (d GoalDependency) Check() error {
+	switch {
+	case d.GoalID == d.DependsOnID:
+		return gathering.Invalid(fmt.Sprintf("Goal %d cannot depend on itself.", d.GoalID),
+			gathering.FieldError{Field: "depends_on_id", Message: "must be another goal"})
+	case !slices.Contains(GoalDependencyTypes, d.Type):
+		return gathering.Errorf(gathering.EINVALID, "goal dependency type %q is unknown", d.Type)
+	}
+	return nil
+}
+
+// CheckGoalDependencyCount refuses with EINVALID, on the field
+// depends_on_id, the dependency d of a goal that depends on count goals,
+// MaxGoalDependencies or more, already.
+func CheckGoalDependencyCount(d GoalDependency, count int) error {
+	if count >= MaxGoalDependencies {
+		return gathering.Invalid(fmt.Sprintf("Goal %d depends on %d goals, the most it may.", d.GoalID, count),
+			gathering.FieldError{Field: "depends_on_id", Message: fmt.Sprintf("a goal depends on at most %d goals", MaxGoalDependencies)})
+	}
+	return nil
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
 )
 
@@ -31,10 +29,6 @@ const conversationLeaseHolds = `id = $1 AND owner = $2 AND owner <> '' AND epoch
 // conversationExists looks up conversation $1.
 const conversationExists = `SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $1)`
 
-// conversationStatuses is every status of a conversation.
-var conversationStatuses = []store.ConversationStatus{store.ConversationPending, store.ConversationActive,
-	store.ConversationCompleted, store.ConversationCancelled, store.ConversationFailed}
-
 // The refusals of the conversation store.
 const (
 	errConversationActive     refusal = "the conversation is active"
@@ -44,15 +38,6 @@ const (
 	errConversationNoTurn     refusal = "the conversation has no turn left"
 	errConversationMovedOn    refusal = "a prompt came in: the conversation goes on"
 )
-
-// conversationError is runError, except that an error of ours (a rule of
-// the conversation store refused the call) is returned as it is.
-func conversationError(err error, format string, args ...any) error {
-	if _, ours := errors.AsType[*gathering.Error](err); ours {
-		return err
-	}
-	return runError(err, format, args...)
-}
 
 // scanConversation reads one conversations row, with its times in UTC.
 func scanConversation(row pgx.Row) (store.Conversation, error) {
@@ -94,34 +79,11 @@ func idList(ids []int64) string {
 	return string(b)
 }
 
-// storedIDs is ids, or an empty list for nil: mentions as stored.
-func storedIDs(ids []int64) []int64 {
-	if ids == nil {
-		return []int64{}
-	}
-	return ids
-}
-
-// checkNewConversation refuses with EINVALID a conversation without an id,
-// a topic or an agent, whose turn limit is below 1, or whose strategy is
-// unknown.
-func checkNewConversation(c store.Conversation) error {
-	switch {
-	case c.ID == "" || c.Topic == "" || len(c.AgentIDs) == 0:
-		return gathering.Errorf(gathering.EINVALID, "a conversation needs an id, a topic and agents")
-	case c.MaxTurns < 1:
-		return gathering.Errorf(gathering.EINVALID, "conversation %s: max turns must be at least 1", c.ID)
-	case !slices.Contains(store.TurnStrategies, c.Strategy):
-		return gathering.Errorf(gathering.EINVALID, "conversation %s: turn strategy %q is unknown", c.ID, c.Strategy)
-	}
-	return nil
-}
-
 // ConversationCreate inserts a pending conversation with the id, topic,
 // circle, agents, selector, turn limit, prompt, strategy, creator and
 // creation time of c.
 func (s *Store) ConversationCreate(ctx context.Context, c store.Conversation) (store.Conversation, error) {
-	if err := checkNewConversation(c); err != nil {
+	if err := c.CheckNew(); err != nil {
 		return store.Conversation{}, err
 	}
 	got, err := scanConversation(s.pool.QueryRow(ctx,
@@ -145,8 +107,8 @@ func (s *Store) ConversationGet(ctx context.Context, id string) (store.Conversat
 // matches. A page holds 50 conversations when Limit is not positive, and
 // at most 500.
 func (s *Store) ConversationList(ctx context.Context, f store.ConversationFilter, p store.Page) ([]store.Conversation, int, error) {
-	if f.Status != "" && !slices.Contains(conversationStatuses, f.Status) {
-		return nil, 0, gathering.Errorf(gathering.EINVALID, "conversation status %q is unknown", f.Status)
+	if err := f.Check(); err != nil {
+		return nil, 0, err
 	}
 	var total int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE $1::text = '' OR status = $1`,
@@ -211,8 +173,8 @@ func (s *Store) ConversationCancel(ctx context.Context, id string, now time.Time
 // more turns, in one transaction that locks it FOR UPDATE first, so that
 // no turn takes the same number.
 func (s *Store) ConversationAdvance(ctx context.Context, id string, m store.ConversationMessage, turns, maxTurns int) (store.Conversation, store.ConversationMessage, error) {
-	if m.AgentID != 0 {
-		return store.Conversation{}, m, gathering.Errorf(gathering.EINVALID, "conversation %s: a prompt is a human's, not agent %d's", id, m.AgentID)
+	if err := m.CheckPrompt(id); err != nil {
+		return store.Conversation{}, m, err
 	}
 	var c store.Conversation
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -221,7 +183,10 @@ func (s *Store) ConversationAdvance(ctx context.Context, id string, m store.Conv
 			`SELECT `+conversationColumns+` FROM conversations WHERE id = $1 FOR UPDATE`, id)); err != nil {
 			return err
 		}
-		limit, err := advancedLimit(c, turns, maxTurns)
+		limit, going, err := c.AdvancedLimit(turns, maxTurns)
+		if !going {
+			return errConversationNotGoing
+		}
 		if err != nil {
 			return err
 		}
@@ -237,30 +202,9 @@ func (s *Store) ConversationAdvance(ctx context.Context, id string, m store.Conv
 		return err
 	})
 	if err != nil {
-		return store.Conversation{}, store.ConversationMessage{}, conversationError(err, "advance conversation %s", id)
+		return store.Conversation{}, store.ConversationMessage{}, leasedError(err, "advance conversation %s", id)
 	}
-	m.Mentions = storedIDs(m.Mentions)
-	return c, m, nil
-}
-
-// advancedLimit is the turn limit of c advanced by turns: MaxTurns+turns
-// when active, TurnsTaken+turns when completed. It refuses other statuses
-// (errConversationNotGoing), and with EINVALID a turns below 1 or a limit
-// past maxTurns.
-func advancedLimit(c store.Conversation, turns, maxTurns int) (int, error) {
-	from := c.MaxTurns
-	switch c.Status {
-	case store.ConversationCompleted:
-		from = c.TurnsTaken
-	case store.ConversationActive:
-	default:
-		return 0, errConversationNotGoing
-	}
-	if turns < 1 || from+turns > maxTurns {
-		return 0, gathering.Errorf(gathering.EINVALID, "conversation %s may take at most %d turns in all, and at least 1 more",
-			c.ID, maxTurns)
-	}
-	return from + turns, nil
+	return c, m.Stored(), nil
 }
 
 // insertConversationMessage inserts m in tx.
@@ -277,8 +221,8 @@ func insertConversationMessage(ctx context.Context, tx pgx.Tx, m store.Conversat
 // subquery locks it FOR UPDATE SKIP LOCKED, so concurrent claims pass over
 // a conversation another claim is taking and never take the same one.
 func (s *Store) ConversationClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (store.Conversation, error) {
-	if owner == "" {
-		return store.Conversation{}, gathering.Errorf(gathering.EINVALID, "a conversation's owner must not be empty")
+	if err := store.CheckConversationOwner(owner); err != nil {
+		return store.Conversation{}, err
 	}
 	c, err := scanConversation(s.pool.QueryRow(ctx,
 		`UPDATE conversations SET owner = $1, epoch = epoch + 1, lease_until = $3
@@ -321,8 +265,8 @@ func (s *Store) conversationLost(ctx context.Context, l store.Lease, err error) 
 // transaction that locks the conversation FOR UPDATE while the lease holds
 // and checks the turn limit first.
 func (s *Store) ConversationTurn(ctx context.Context, l store.Lease, m store.ConversationMessage) (store.ConversationMessage, error) {
-	if m.AgentID == 0 || m.ConversationID != l.RunID {
-		return m, gathering.Errorf(gathering.EINVALID, "a turn of conversation %s must be an agent's, under its lease", l.RunID)
+	if err := m.CheckTurn(l); err != nil {
+		return m, err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var taken, limit, count int
@@ -345,16 +289,15 @@ func (s *Store) ConversationTurn(ctx context.Context, l store.Lease, m store.Con
 	if err != nil {
 		return m, runError(s.conversationLost(ctx, l, err), "record a turn of conversation %s", l.RunID)
 	}
-	m.Mentions = storedIDs(m.Mentions)
-	return m, nil
+	return m.Stored(), nil
 }
 
 // ConversationFinish ends a conversation under its lease in one
 // transaction that locks it FOR UPDATE while the lease holds, then ends it
 // when its message count is end.Messages (else a prompt came in).
 func (s *Store) ConversationFinish(ctx context.Context, l store.Lease, end store.ConversationEnd) (store.Conversation, error) {
-	if end.Status != store.ConversationCompleted && end.Status != store.ConversationFailed {
-		return store.Conversation{}, gathering.Errorf(gathering.EINVALID, "conversation %s cannot finish as %q", l.RunID, end.Status)
+	if err := end.Check(l.RunID); err != nil {
+		return store.Conversation{}, err
 	}
 	var c store.Conversation
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

@@ -65,7 +65,7 @@ func checkProject(p store.Project) error {
 		return gathering.Errorf(gathering.EINVALID, "project: the name is empty")
 	case !slices.Contains(projectStatuses, p.Status):
 		return gathering.Errorf(gathering.EINVALID, "project %q: status %q is unknown", p.Name, p.Status)
-	case !jsonObject(p.Settings):
+	case !store.JSONObject(p.Settings):
 		return gathering.Errorf(gathering.EINVALID, "project %q: its settings are not a JSON object", p.Name)
 	case slices.ContainsFunc(p.Tags, func(t string) bool { return !utf8.ValidString(t) }):
 		return gathering.Errorf(gathering.EINVALID, "project %q: a tag is not valid UTF-8", p.Name)
@@ -206,7 +206,7 @@ func checkActivity(a store.Activity) error {
 		return gathering.Errorf(gathering.EINVALID, "activity: kind %q is unknown", a.Kind)
 	case a.Summary == "":
 		return gathering.Errorf(gathering.EINVALID, "activity: the summary is empty")
-	case a.Details != nil && !jsonObject(a.Details):
+	case a.Details != nil && !store.JSONObject(a.Details):
 		return gathering.Errorf(gathering.EINVALID, "activity: its details are not a JSON object")
 	}
 	return nil

@@ -1,7 +1,6 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,19 +108,14 @@ func checkAction(a store.ScheduledAction) error {
 		}
 	}
 	switch {
-	case !jsonObject(a.ActionConfig):
+	case !store.JSONObject(a.ActionConfig):
 		return gathering.Errorf(gathering.EINVALID, "action %q: its config is not a JSON object", a.Name)
-	case a.EventTrigger != nil && !jsonObject(a.EventTrigger):
+	case a.EventTrigger != nil && !store.JSONObject(a.EventTrigger):
 		return gathering.Errorf(gathering.EINVALID, "action %q: its event trigger is not a JSON object", a.Name)
 	case slices.ContainsFunc(a.Tags, func(t string) bool { return !utf8.ValidString(t) }):
 		return gathering.Errorf(gathering.EINVALID, "action %q: a tag is not valid UTF-8", a.Name)
 	}
 	return nil
-}
-
-// jsonObject reports whether raw is one JSON object in valid UTF-8.
-func jsonObject(raw json.RawMessage) bool {
-	return validJSON(raw) && bytes.TrimLeft(raw, " \t\r\n")[0] == '{'
 }
 
 // ActionCreate inserts an action at version 1 and returns it with its id.

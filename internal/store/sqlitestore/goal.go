@@ -5,13 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
@@ -94,35 +89,6 @@ func collectGoals(rows *sql.Rows, err error) ([]store.Goal, error) {
 	return collect(rows, scanGoal)
 }
 
-// checkGoal refuses with EINVALID a goal without a title, of an unknown
-// status or priority, with a progress outside 0 to 100, negative or
-// infinite hours, a negative id, a context that is not a JSON object or
-// tags that are not valid UTF-8.
-func checkGoal(g store.Goal) error {
-	switch {
-	case g.Title == "":
-		return gathering.Errorf(gathering.EINVALID, "goal: the title is empty")
-	case !slices.Contains(store.GoalStatuses, g.Status):
-		return gathering.Errorf(gathering.EINVALID, "goal %q: status %q is unknown", g.Title, g.Status)
-	case !slices.Contains(store.GoalPriorities, g.Priority):
-		return gathering.Errorf(gathering.EINVALID, "goal %q: priority %q is unknown", g.Title, g.Priority)
-	case g.Progress < 0 || g.Progress > 100:
-		return gathering.Errorf(gathering.EINVALID, "goal %q: progress %d is not 0 to 100", g.Title, g.Progress)
-	case !hours(g.EstimatedHours) || !hours(g.ActualHours):
-		return gathering.Errorf(gathering.EINVALID, "goal %q: hours must be finite and not negative", g.Title)
-	case g.CircleID < 0 || g.ParentID < 0 || g.CircleTaskID < 0:
-		return gathering.Errorf(gathering.EINVALID, "goal %q: an id is negative", g.Title)
-	case !jsonObject(g.Context):
-		return gathering.Errorf(gathering.EINVALID, "goal %q: its context is not a JSON object", g.Title)
-	case slices.ContainsFunc(g.Tags, func(t string) bool { return !utf8.ValidString(t) }):
-		return gathering.Errorf(gathering.EINVALID, "goal %q: a tag is not valid UTF-8", g.Title)
-	}
-	return nil
-}
-
-// hours reports whether h is a number of hours a goal may hold.
-func hours(h float64) bool { return h >= 0 && !math.IsInf(h, 1) }
-
 // nullText is the stored form of optional text: NULL for "".
 func nullText(s string) any {
 	if s == "" {
@@ -134,7 +100,7 @@ func nullText(s string) any {
 // GoalCreate inserts a goal at version 1 and rolls its ancestors' progress
 // up, in one write transaction.
 func (s *Store) GoalCreate(ctx context.Context, g store.Goal) (store.Goal, []store.Goal, error) {
-	if err := checkGoal(g); err != nil {
+	if err := g.Check(); err != nil {
 		return store.Goal{}, nil, err
 	}
 	var got store.Goal
@@ -184,21 +150,7 @@ func parentDepth(ctx context.Context, tx *sql.Tx, parentID int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return depth + 1, checkParent(parentID, depth, children)
-}
-
-// checkParent refuses with EINVALID, on the field parent_id, a parent at
-// the deepest depth or with the most sub-goals.
-func checkParent(parentID int64, depth, children int) error {
-	switch {
-	case depth >= store.MaxGoalDepth:
-		return gathering.Invalid(fmt.Sprintf("Goal %d is at depth %d, the deepest; it cannot have sub-goals.", parentID, depth),
-			gathering.FieldError{Field: "parent_id", Message: fmt.Sprintf("sub-goals go at most %d levels deep", store.MaxGoalDepth)})
-	case children >= store.MaxGoalChildren:
-		return gathering.Invalid(fmt.Sprintf("Goal %d has %d sub-goals, the most it may have.", parentID, children),
-			gathering.FieldError{Field: "parent_id", Message: fmt.Sprintf("a goal has at most %d sub-goals", store.MaxGoalChildren)})
-	}
-	return nil
+	return depth + 1, store.CheckGoalParent(parentID, depth, children)
 }
 
 // rollUp recomputes the progress of goal id and of each of its ancestors,
@@ -258,8 +210,8 @@ func goalArgs(f store.GoalFilter) []any {
 // count of matches. A page holds 50 goals when Limit is not positive, and
 // at most 500.
 func (s *Store) GoalList(ctx context.Context, f store.GoalFilter, pg store.Page) ([]store.Goal, int, error) {
-	if f.Status != "" && !slices.Contains(store.GoalStatuses, f.Status) {
-		return nil, 0, gathering.Errorf(gathering.EINVALID, "goal status %q is unknown", f.Status)
+	if err := f.Check(); err != nil {
+		return nil, 0, err
 	}
 	var total int
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM goals WHERE `+goalMatch, goalArgs(f)...).Scan(&total); err != nil {
@@ -322,7 +274,7 @@ func (s *Store) GoalSubtree(ctx context.Context, id int64, limit int) ([]store.G
 // g.Version, bumps the version and rolls its ancestors' progress up, in
 // one write transaction.
 func (s *Store) GoalUpdate(ctx context.Context, g store.Goal) (store.Goal, []store.Goal, error) {
-	if err := checkGoal(g); err != nil {
+	if err := g.Check(); err != nil {
 		return store.Goal{}, nil, err
 	}
 	var got store.Goal
@@ -390,18 +342,7 @@ func unblocked(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err != nil || len(blockers) == 0 {
 		return err
 	}
-	return blockedError(id, blockers)
-}
-
-// blockedError is the ECONFLICT of a goal that cannot become active while
-// blockers are not completed.
-func blockedError(id int64, blockers []store.Goal) error {
-	ids := make([]string, len(blockers))
-	for i, b := range blockers {
-		ids[i] = strconv.FormatInt(b.ID, 10)
-	}
-	return gathering.Errorf(gathering.ECONFLICT, "goal %d cannot become active: it is blocked by goals %s, not completed",
-		id, strings.Join(ids, ", "))
+	return store.GoalBlockedError(id, blockers)
 }
 
 // subtreeStatuses are the statuses of goal ?1 and its sub-goals at every
@@ -469,36 +410,10 @@ func scanDependency(row scanner) (store.GoalDependency, error) {
 	return d, err
 }
 
-// checkDependency refuses with EINVALID a goal depending on itself or a
-// dependency of an unknown type.
-func checkDependency(d store.GoalDependency) error {
-	switch {
-	case d.GoalID == d.DependsOnID:
-		return gathering.Invalid(fmt.Sprintf("Goal %d cannot depend on itself.", d.GoalID),
-			gathering.FieldError{Field: "depends_on_id", Message: "must be another goal"})
-	case !slices.Contains(store.GoalDependencyTypes, d.Type):
-		return gathering.Errorf(gathering.EINVALID, "goal dependency type %q is unknown", d.Type)
-	}
-	return nil
-}
-
-// checkDependencies refuses a goal that depends on the most goals already
-// (EINVALID) or a dependency that would close a cycle (ECONFLICT).
-func checkDependencies(d store.GoalDependency, count int, cycle bool) error {
-	switch {
-	case count >= store.MaxGoalDependencies:
-		return gathering.Invalid(fmt.Sprintf("Goal %d depends on %d goals, the most it may.", d.GoalID, count),
-			gathering.FieldError{Field: "depends_on_id", Message: fmt.Sprintf("a goal depends on at most %d goals", store.MaxGoalDependencies)})
-	case cycle:
-		return errGoalCycle
-	}
-	return nil
-}
-
 // GoalDependencyAdd records that d.GoalID depends on d.DependsOnID, in one
 // write transaction that checks for a cycle first.
 func (s *Store) GoalDependencyAdd(ctx context.Context, d store.GoalDependency) (store.GoalDependency, error) {
-	if err := checkDependency(d); err != nil {
+	if err := d.Check(); err != nil {
 		return store.GoalDependency{}, err
 	}
 	var got store.GoalDependency
@@ -508,8 +423,11 @@ func (s *Store) GoalDependencyAdd(ctx context.Context, d store.GoalDependency) (
 		if err := tx.QueryRowContext(ctx, goalReach, d.GoalID, d.DependsOnID).Scan(&count, &cycle); err != nil {
 			return err
 		}
-		if err := checkDependencies(d, count, cycle); err != nil {
+		if err := store.CheckGoalDependencyCount(d, count); err != nil {
 			return err
+		}
+		if cycle {
+			return errGoalCycle
 		}
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO goal_dependencies (goal_id, depends_on_id, type, created_at) VALUES (?, ?, ?, ?)`,

@@ -53,9 +53,10 @@ const (
 	errTaskFinished   refusal = "the task is finished"
 )
 
-// taskError is runError, except that an error of ours (a rule of the task
-// store refused the call) is returned as it is.
-func taskError(err error, format string, args ...any) error {
+// leasedError is runError, except that an error of ours (a rule of the
+// store refused the call: a lease that no longer holds, a bound reached)
+// is returned as it is. Tasks and conversations use it.
+func leasedError(err error, format string, args ...any) error {
 	if _, ours := errors.AsType[*gathering.Error](err); ours {
 		return err
 	}
@@ -162,7 +163,7 @@ func (s *Store) TaskCreate(ctx context.Context, t store.BackgroundTask, maxRunni
 		return err
 	})
 	if err != nil {
-		return store.BackgroundTask{}, taskError(err, "create background task %s", t.ID)
+		return store.BackgroundTask{}, leasedError(err, "create background task %s", t.ID)
 	}
 	return got, nil
 }
@@ -307,7 +308,7 @@ func (s *Store) TaskStepStart(ctx context.Context, l store.Lease, st store.TaskS
 			 VALUES (?, ?, 'running', '', 0, 0, 0, '', '', ?)`, st.TaskID, st.Step, nullMS(st.StartedAt))
 		return err
 	})
-	return taskError(s.leaseLost(ctx, l, err), "start step %d of background task %s", st.Step, l.RunID)
+	return leasedError(s.leaseLost(ctx, l, err), "start step %d of background task %s", st.Step, l.RunID)
 }
 
 // TaskStepFinish records the end of a running step and adds it to its task,
@@ -342,7 +343,7 @@ func (s *Store) TaskStepFinish(ctx context.Context, l store.Lease, st store.Task
 			st.Step, st.FinishedAt.UnixMilli())
 		return err
 	})
-	return taskError(s.leaseLost(ctx, l, err), "finish step %d of background task %s", st.Step, l.RunID)
+	return leasedError(s.leaseLost(ctx, l, err), "finish step %d of background task %s", st.Step, l.RunID)
 }
 
 // TaskFinish ends a task under its lease in one write transaction: the
@@ -426,7 +427,7 @@ func (s *Store) TaskPause(ctx context.Context, id string, now time.Time) (store.
 	}, `UPDATE background_tasks SET status = 'paused', owner = '', lease_until = NULL, updated_at = ?2,
 	        checkpoint_step = max(checkpoint_step, `+highestCompleted+`)
 	    WHERE id = ?1 RETURNING `+taskColumns)
-	return t, taskError(err, "pause background task %s", id)
+	return t, leasedError(err, "pause background task %s", id)
 }
 
 // TaskResume turns a paused task running, without owner or lease and with
@@ -440,7 +441,7 @@ func (s *Store) TaskResume(ctx context.Context, id string, maxRunning int, now t
 		return underTaskLimit(ctx, tx, maxRunning)
 	}, `UPDATE background_tasks SET status = 'running', owner = '', lease_until = NULL, updated_at = ?2
 	    WHERE id = ?1 RETURNING `+taskColumns)
-	return t, taskError(err, "resume background task %s", id)
+	return t, leasedError(err, "resume background task %s", id)
 }
 
 // TaskCancel turns a running or paused task cancelled, finished (and
@@ -454,5 +455,5 @@ func (s *Store) TaskCancel(ctx context.Context, id string, now time.Time) (store
 	}, `UPDATE background_tasks SET status = 'cancelled', finished_at = ?2, updated_at = ?2, owner = '',
 	        lease_until = NULL
 	    WHERE id = ?1 RETURNING `+taskColumns)
-	return t, taskError(err, "cancel background task %s", id)
+	return t, leasedError(err, "cancel background task %s", id)
 }
