@@ -19,6 +19,8 @@
 #     10,000 actions; background tasks: the cost of a step.
 #   - workspace: tree listing of a 10,000-entry project, cold and cached;
 #     1 MiB file reads.
+#   - circles: a circle's detail with 20 and 200 members; conversations: a
+#     turn's overhead excluding the provider.
 # Usage: scripts/bench.sh [seconds-per-load, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -128,3 +130,10 @@ go test -run '^$' -bench 'TaskSteps' -benchtime 30x ./internal/background/ | gre
 echo
 echo "== go test -bench: workspace (a 9,900-file project's tree, cold and cached, with and without git status; reading 1 MiB files)"
 go test -run '^$' -bench 'Tree10000Files|Read1MiB' -benchtime 20x ./internal/workspace/ | grep -E '^Benchmark'
+
+echo
+echo "== go test -bench: circles (a circle's detail — members, agents, personas, workload, task counts — in one query, 20 and 200 members, both backends; and over HTTP)"
+go test -run '^$' -bench 'CircleDetail$' ./internal/circle/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'CircleDetailHTTP' ./internal/httpapi/ | grep -E '^Benchmark'
+echo "== go test -bench: conversations (a turn's cost besides the provider: the runner's own work, the agent service's, and the provider call beside them)"
+go test -run '^$' -bench 'Turn$' -benchtime 1000x ./internal/conversation/ | grep -E '^Benchmark'
