@@ -16,10 +16,10 @@ import (
 const stall = time.Minute
 
 // TestCancelMidTurn: a cancel stops the turn in flight (a stalled provider
-// reply) well within the stall, whether it comes from the instance that
-// runs the conversation, from another one over the bus, or from another
-// one that no bus reaches (the runner's heartbeat notices); the turn is
-// not recorded.
+// reply) within a second, whether it comes from the instance that runs
+// the conversation or from another one over the bus, and within a lease
+// from another one that no bus reaches (the runner's heartbeat notices);
+// the turn is not recorded.
 func TestCancelMidTurn(t *testing.T) {
 	t.Parallel()
 	for _, from := range []string{"the same instance", "another instance, over the bus", "another instance, by heartbeat"} {
@@ -28,9 +28,9 @@ func TestCancelMidTurn(t *testing.T) {
 			r := newRig(t, nil)
 			sub := r.subscribe(t)
 			r.fake.Push(reply("First."), openaitest.Reply{Stall: stall})
-			lease := time.Minute // its heartbeat comes too late to stop the turn in time
+			lease, within := time.Minute, time.Second // the heartbeat comes too late to stop the turn in time
 			if from == "another instance, by heartbeat" {
-				lease = 1500 * time.Millisecond
+				lease, within = 1500*time.Millisecond, 1500*time.Millisecond
 			}
 			runner := r.service(t, "runner", conversation.Options{Lease: lease})
 			api := runner
@@ -52,8 +52,8 @@ func TestCancelMidTurn(t *testing.T) {
 			case <-time.After(stall / 2):
 				t.Fatal("the stalled turn goes on after the cancel")
 			}
-			if took := time.Since(began); took > stall/20 {
-				t.Errorf("the turn stopped %s after the cancel; want well under the %s stall", took, stall)
+			if took := time.Since(began); took > within {
+				t.Errorf("the turn stopped %s after the cancel; want at most %s", took, within)
 			}
 			if from != "another instance, by heartbeat" {
 				eventsUntil(t, sub, conv.ID, "conversation.cancelled")

@@ -42,8 +42,13 @@ type conversationStream struct {
 // conversation, from any instance, only wake it: it reads what is new
 // from the store, so that a lagging subscription or a reconnect loses
 // nothing and nothing is sent twice. Client messages are not read.
-func (a *API) serveConversation(conn *websocket.Conn, _ auth.Principal, r *http.Request) {
+func (a *API) serveConversation(conn *websocket.Conn, p auth.Principal, r *http.Request) {
 	defer conn.CloseNow()
+	if !a.hub.reserve(p.UserID, a.opts.MaxConnectionsPerUser) {
+		conn.Close(websocket.StatusTryAgainLater, "too many connections for this user")
+		return
+	}
+	defer a.hub.release(p.UserID)
 	s := &conversationStream{a: a, conn: conn, id: r.PathValue("id")}
 	sub, err := a.bus.Subscribe(event.SubscribeOptions{Filter: event.Filter{Topics: []string{"conversation:" + s.id}},
 		Queue: wsQueue, Overflow: event.DropOldest})

@@ -81,10 +81,9 @@ func (h *hub) encode(e event.Event) json.RawMessage {
 func (h *hub) add(c *wsConn, limit int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.perUser[c.principal.UserID] >= limit {
+	if !h.reserveLocked(c.principal.UserID, limit) {
 		return false
 	}
-	h.perUser[c.principal.UserID]++
 	h.conns[c.id] = c
 	return true
 }
@@ -93,8 +92,35 @@ func (h *hub) remove(c *wsConn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.conns, c.id)
-	if h.perUser[c.principal.UserID]--; h.perUser[c.principal.UserID] <= 0 {
-		delete(h.perUser, c.principal.UserID)
+	h.releaseLocked(c.principal.UserID)
+}
+
+// reserve counts one more WebSocket of user (one that is not an event
+// stream, such as a conversation's), while fewer than limit are open.
+func (h *hub) reserve(user int64, limit int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.reserveLocked(user, limit)
+}
+
+// release uncounts a WebSocket reserve counted.
+func (h *hub) release(user int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.releaseLocked(user)
+}
+
+func (h *hub) reserveLocked(user int64, limit int) bool {
+	if h.perUser[user] >= limit {
+		return false
+	}
+	h.perUser[user]++
+	return true
+}
+
+func (h *hub) releaseLocked(user int64) {
+	if h.perUser[user]--; h.perUser[user] <= 0 {
+		delete(h.perUser, user)
 	}
 }
 

@@ -185,6 +185,15 @@ func TestWebSocketConnectionLimitAndStats(t *testing.T) {
 	if websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
 		t.Fatalf("third connection of one user: %v", err)
 	}
+	conv, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(s.srv.URL, "http")+"/ws/conversation/any",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + cs[1].token}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conv.CloseNow()
+	if _, _, err := conv.Read(t.Context()); websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
+		t.Fatalf("a conversation socket past the user's limit: %v", err)
+	}
 	code, body := api(t, "GET", s.srv.URL+"/ws/stats", cs[3].token, "")
 	var stats WebSocketStats
 	if json.Unmarshal([]byte(body), &stats); code != 200 || stats.Connections != 2 || stats.FramesSent < 2 {
