@@ -3,10 +3,8 @@ package circle_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,14 +12,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gathering/gathering/internal/agent"
+	"github.com/gathering/gathering/internal/agent/agenttest"
 	"github.com/gathering/gathering/internal/background"
-	"github.com/gathering/gathering/internal/catalog"
 	"github.com/gathering/gathering/internal/circle"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
-	"github.com/gathering/gathering/internal/llm"
 	"github.com/gathering/gathering/internal/llm/openai/openaitest"
-	"github.com/gathering/gathering/internal/sealer"
+	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/pgstore"
 	"github.com/gathering/gathering/internal/store/pgtest"
@@ -73,55 +70,19 @@ func buildRig(t *testing.T, db store.Store, sweep time.Duration, maxRunning int)
 	r.bus = event.NewBus(event.Config{Instance: "test"})
 	r.events = record(t, r.bus)
 	exec := tool.NewExecutor(tool.NewRegistry(), r.db, r.bus, tool.ExecutorOptions{Instance: "test", Exclusive: true})
-	seal, err := sealer.New("", strings.Repeat("s", 40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	providers := agent.NewProviders(agent.ProvidersConfig{Store: r.db, Sealer: seal, Getenv: func(string) string { return "" },
-		Resilience: llm.ResilienceOptions{InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
-	r.chat = agent.NewService(r.db, providers, exec, nil, nil, agent.Options{Instance: "test"})
+	r.chat = agenttest.NewService(t, r.db, exec, nil)
 	r.tasks = background.New(r.db, r.chat, r.bus, background.Options{Instance: "test", Lease: 3 * time.Second, MaxRunning: maxRunning})
 	r.circles = circle.New(r.db, r.tasks, r.bus, circle.Options{Sweep: sweep, Logger: testLogger(t)})
 	start(t, r.bus, exec, r.tasks)
-	r.seed(t)
+	agenttest.Seed(t, r.db, r.fake.URL)
+	r.userID = agenttest.User(t, r.db, "Lead", gathering.RoleMember)
 	return r
-}
-
-// seed stores the catalog, the fake provider and its model, and a member.
-func (r *rig) seed(t *testing.T) {
-	ctx, now := context.Background(), time.Now()
-	if _, err := catalog.Seed(ctx, r.db, now); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.db.ProviderPut(ctx, store.Provider{Name: "fake", Kind: store.KindOpenAI, BaseURL: r.fake.URL, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.db.ModelPut(ctx, store.Model{Provider: "fake", Name: "fake-1", ContextWindow: 16000, MaxOutput: 1000,
-		PriceInput: 2, PriceOutput: 8, Tools: true, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	u, err := r.db.UserCreate(ctx, store.UserCreateParams{Email: fmt.Sprintf("lead-%d@example.com", now.UnixNano()), Name: "Lead",
-		Role: gathering.RoleMember, PasswordHash: "x", IsActive: true, At: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.userID = u.ID
 }
 
 // agent creates an agent on the fake model with competencies.
 func (r *rig) agent(t *testing.T, name string, canReview bool, competencies ...string) int64 {
 	t.Helper()
-	ps, _, err := r.db.PersonaList(t.Context(), store.Page{Limit: 1})
-	if err != nil || len(ps) == 0 {
-		t.Fatalf("personas: %v", err)
-	}
-	now := time.Now()
-	a, err := r.db.AgentCreate(t.Context(), store.Agent{Name: name, PersonaID: ps[0].ID, Provider: "fake", Model: "fake-1",
-		MaxTokens: 500, Competencies: competencies, CanReview: canReview, CreatedAt: now, UpdatedAt: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.ID
+	return agenttest.Agent(t, r.db, store.Agent{Name: name, Competencies: competencies, CanReview: canReview})
 }
 
 // circle creates a circle and adds members (each with its agent's own
@@ -155,20 +116,18 @@ func (r *rig) task(t *testing.T, circleName, title string, priority int, require
 // await polls a task until ok holds, failing after 20 s.
 func (r *rig) await(t *testing.T, id int64, what string, ok func(store.CircleTask) bool) store.CircleTask {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		task, err := r.db.CircleTaskGet(t.Context(), id)
-		if err != nil {
+	var task store.CircleTask
+	held := agenttest.Eventually(20*time.Second, func() bool {
+		var err error
+		if task, err = r.db.CircleTaskGet(t.Context(), id); err != nil {
 			t.Fatal(err)
 		}
-		if ok(task) {
-			return task
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task %d never %s: %+v", id, what, task)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return ok(task)
+	})
+	if !held {
+		t.Fatalf("task %d never %s: %+v", id, what, task)
 	}
+	return task
 }
 
 // awaitStatus waits for a task to reach status.
@@ -179,25 +138,9 @@ func (r *rig) awaitStatus(t *testing.T, id int64, status store.TaskState) store.
 
 // start starts services and stops them, in reverse order, when the test
 // ends.
-func start(t *testing.T, services ...interface {
-	Start(context.Context) error
-	Stop(context.Context) error
-}) {
+func start(t *testing.T, services ...startstop.Service) {
 	t.Helper()
-	for _, s := range services {
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for i := len(services) - 1; i >= 0; i-- {
-			if err := services[i].Stop(ctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
-		}
-	})
+	agenttest.Start(t, services...)
 }
 
 // recorder keeps the circle events published on a bus.
@@ -249,13 +192,8 @@ func (rec *recorder) types(task int64) []string {
 // fails the test with what they are after 10 s.
 func (rec *recorder) await(t *testing.T, task int64, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !slices.Equal(rec.types(task), want) {
-		if time.Now().After(deadline) {
-			t.Errorf("events %v,\nwant %v", rec.types(task), want)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !agenttest.Eventually(10*time.Second, func() bool { return slices.Equal(rec.types(task), want) }) {
+		t.Errorf("events %v,\nwant %v", rec.types(task), want)
 	}
 }
 

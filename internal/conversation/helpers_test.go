@@ -3,7 +3,6 @@ package conversation_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -15,13 +14,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gathering/gathering/internal/agent"
-	"github.com/gathering/gathering/internal/catalog"
+	"github.com/gathering/gathering/internal/agent/agenttest"
 	"github.com/gathering/gathering/internal/conversation"
 	"github.com/gathering/gathering/internal/event"
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/llm"
 	"github.com/gathering/gathering/internal/llm/openai/openaitest"
-	"github.com/gathering/gathering/internal/sealer"
+	"github.com/gathering/gathering/internal/startstop"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/storetest"
 	"github.com/gathering/gathering/internal/tool"
@@ -101,16 +100,13 @@ func newRig(t testing.TB, db store.Store) *rig {
 	}
 	r.bus = newBus(t)
 	exec := tool.NewExecutor(tool.NewRegistry(), r.db, r.bus, tool.ExecutorOptions{Instance: "test", Exclusive: true})
-	seal, err := sealer.New("", strings.Repeat("s", 40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	providers := agent.NewProviders(agent.ProvidersConfig{Store: r.db, Sealer: seal, Getenv: func(string) string { return "" },
-		HTTPClient: &http.Client{Transport: r.wire},
-		Resilience: llm.ResilienceOptions{InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
-	r.chat.svc = agent.NewService(r.db, providers, exec, nil, nil, agent.Options{Instance: "test"})
+	r.chat.svc = agenttest.NewService(t, r.db, exec, &http.Client{Transport: r.wire})
 	start(t, exec)
-	r.seed(t)
+	agenttest.Seed(t, r.db, r.fake.URL, func(m *store.Model) { m.ContextWindow, m.Tools = 64000, false })
+	for _, name := range []string{"Ada", "Bob", "Cy"} {
+		r.agents = append(r.agents, agenttest.Agent(t, r.db, store.Agent{Name: name}))
+	}
+	r.userID = agenttest.User(t, r.db, "Grace", gathering.RoleMember)
 	return r
 }
 
@@ -120,39 +116,6 @@ func newBus(t testing.TB) *event.Bus {
 	b := event.NewBus(event.Config{})
 	start(t, b)
 	return b
-}
-
-// seed stores the provider, the model, the three agents and a member.
-func (r *rig) seed(t testing.TB) {
-	ctx, now := context.Background(), time.Now()
-	if _, err := catalog.Seed(ctx, r.db, now); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.db.ProviderPut(ctx, store.Provider{Name: "fake", Kind: store.KindOpenAI, BaseURL: r.fake.URL, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.db.ModelPut(ctx, store.Model{Provider: "fake", Name: "fake-1", ContextWindow: 64000, MaxOutput: 1000,
-		PriceInput: 2, PriceOutput: 8, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	ps, _, err := r.db.PersonaList(ctx, store.Page{Limit: 1})
-	if err != nil || len(ps) == 0 {
-		t.Fatalf("personas: %v", err)
-	}
-	for _, name := range []string{"Ada", "Bob", "Cy"} {
-		a, err := r.db.AgentCreate(ctx, store.Agent{Name: name, PersonaID: ps[0].ID, Provider: "fake", Model: "fake-1",
-			MaxTokens: 500, CreatedAt: now, UpdatedAt: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.agents = append(r.agents, a.ID)
-	}
-	u, err := r.db.UserCreate(ctx, store.UserCreateParams{Email: fmt.Sprintf("grace-%d@example.com", now.UnixNano()), Name: "Grace",
-		Role: gathering.RoleMember, PasswordHash: "x", IsActive: true, At: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.userID = u.ID
 }
 
 // service starts a conversation service of the rig as instance; it stops
@@ -174,30 +137,11 @@ func (r *rig) unstarted(instance string, opts conversation.Options) *conversatio
 	return conversation.New(r.db, r.chat, nil, r.bus, opts)
 }
 
-// service is what start starts and stops.
-type service interface {
-	Start(context.Context) error
-	Stop(context.Context) error
-}
-
 // start starts services and stops them, in reverse order, when the test
 // ends.
-func start(t testing.TB, services ...service) {
+func start(t testing.TB, services ...startstop.Service) {
 	t.Helper()
-	for _, s := range services {
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		for i := len(services) - 1; i >= 0; i-- {
-			if err := services[i].Stop(ctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
-		}
-	})
+	agenttest.Start(t, services...)
 }
 
 // create records a conversation of the rig's three agents, by the rig's
@@ -225,20 +169,18 @@ func (r *rig) begin(t testing.TB, svc *conversation.Service, strategy store.Turn
 // wait polls a conversation until ok holds, failing after limit.
 func (r *rig) wait(t testing.TB, id string, limit time.Duration, ok func(store.Conversation) bool) store.Conversation {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		c, err := r.db.ConversationGet(context.Background(), id)
-		if err != nil {
+	var c store.Conversation
+	held := agenttest.Eventually(limit, func() bool {
+		var err error
+		if c, err = r.db.ConversationGet(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if ok(c) {
-			return c
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("conversation %s still %s after %s (%d turns)", id, c.Status, limit, c.TurnsTaken)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return ok(c)
+	})
+	if !held {
+		t.Fatalf("conversation %s still %s after %s (%d turns)", id, c.Status, limit, c.TurnsTaken)
 	}
+	return c
 }
 
 // ended waits for a conversation to end.
@@ -268,26 +210,12 @@ func (r *rig) speakers(t testing.TB, id string) []string {
 }
 
 // chatRequests returns the chat requests the fake provider received.
-func (r *rig) chatRequests() []openaitest.Request {
-	var out []openaitest.Request
-	for _, req := range r.fake.Requests() {
-		if strings.HasSuffix(req.Path, "/chat/completions") {
-			out = append(out, req)
-		}
-	}
-	return out
-}
+func (r *rig) chatRequests() []openaitest.Request { return agenttest.Chats(r.fake) }
 
 // waitRequests waits until the fake provider received n chat requests.
 func (r *rig) waitRequests(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(r.chatRequests()) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d chat requests, want %d", len(r.chatRequests()), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	agenttest.AwaitChats(t, r.fake, n, 20*time.Second)
 }
 
 // asked returns the agent a chat request was for (its system prompt

@@ -1,7 +1,6 @@
 package servertools_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,8 +11,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gathering/gathering/internal/agent"
+	"github.com/gathering/gathering/internal/agent/agenttest"
 	"github.com/gathering/gathering/internal/background"
-	"github.com/gathering/gathering/internal/catalog"
 	"github.com/gathering/gathering/internal/circle"
 	"github.com/gathering/gathering/internal/engine"
 	"github.com/gathering/gathering/internal/event"
@@ -22,7 +21,6 @@ import (
 	"github.com/gathering/gathering/internal/llm"
 	"github.com/gathering/gathering/internal/llm/openai/openaitest"
 	"github.com/gathering/gathering/internal/scheduler"
-	"github.com/gathering/gathering/internal/sealer"
 	"github.com/gathering/gathering/internal/servertools"
 	"github.com/gathering/gathering/internal/store"
 	"github.com/gathering/gathering/internal/store/storetest"
@@ -45,19 +43,16 @@ type rig struct {
 	member, viewer int64
 }
 
+// newRig builds a rig on a fresh SQLite store, with a circle "core" that
+// routes its tasks and has Alice as a member (competent in go); its
+// services stop when the test ends.
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	r := &rig{db: storetest.SQLite(t), fake: openaitest.New(t)}
 	bus := event.NewBus(event.Config{Instance: "test"})
 	reg := tool.NewRegistry()
 	r.exec = tool.NewExecutor(reg, r.db, bus, tool.ExecutorOptions{Instance: "test", Exclusive: true})
-	seal, err := sealer.New("", strings.Repeat("s", 40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	providers := agent.NewProviders(agent.ProvidersConfig{Store: r.db, Sealer: seal, Getenv: func(string) string { return "" },
-		Resilience: llm.ResilienceOptions{InitialBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}})
-	r.agents = agent.NewService(r.db, providers, r.exec, nil, nil, agent.Options{Instance: "test"})
+	r.agents = agenttest.NewService(t, r.db, r.exec, nil)
 	tasks := background.New(r.db, r.agents, bus, background.Options{Instance: "test", Lease: 3 * time.Second})
 	pipelines := engine.New(r.db, r.exec, r.agents, bus, engine.Options{Instance: "test"})
 	r.circles = circle.New(r.db, tasks, bus, circle.Options{})
@@ -68,77 +63,19 @@ func newRig(t *testing.T) *rig {
 			t.Fatal(err)
 		}
 	}
-	start(t, bus, r.exec, tasks, r.circles)
-	r.seed(t)
+	agenttest.Start(t, bus, r.exec, tasks, r.circles)
+	agenttest.Seed(t, r.db, r.fake.URL)
+	r.alice = agenttest.Agent(t, r.db, store.Agent{Name: "Alice"}, servertools.Skill)
+	r.bob = agenttest.Agent(t, r.db, store.Agent{Name: "Bob"}, "calc")
+	r.member = agenttest.User(t, r.db, "member", gathering.RoleMember)
+	r.viewer = agenttest.User(t, r.db, "viewer", gathering.RoleViewer)
+	if _, err := r.circles.Create(t.Context(), circle.NewCircle{Name: "core", AutoRoute: true, MaxConcurrentTasks: 5, CreatedBy: r.member}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.circles.AddMember(t.Context(), "core", circle.NewMember{AgentID: r.alice, Competencies: []string{"go"}}); err != nil {
+		t.Fatal(err)
+	}
 	return r
-}
-
-// start starts services and stops them, in reverse order, when the test
-// ends.
-func start(t *testing.T, services ...interface {
-	Start(context.Context) error
-	Stop(context.Context) error
-}) {
-	t.Helper()
-	for _, s := range services {
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		for _, s := range slices.Backward(services) {
-			if err := s.Stop(ctx); err != nil {
-				t.Errorf("Stop: %v", err)
-			}
-		}
-	})
-}
-
-func (r *rig) seed(t *testing.T) {
-	ctx, now := context.Background(), time.Now()
-	if _, err := catalog.Seed(ctx, r.db, now); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.db.ProviderPut(ctx, store.Provider{Name: "fake", Kind: store.KindOpenAI, BaseURL: r.fake.URL, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.db.ModelPut(ctx, store.Model{Provider: "fake", Name: "fake-1", ContextWindow: 16000, MaxOutput: 1000,
-		Tools: true, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	ps, _, err := r.db.PersonaList(ctx, store.Page{Limit: 1})
-	if err != nil || len(ps) == 0 {
-		t.Fatalf("personas: %v", err)
-	}
-	newAgent := func(name string, skills ...string) int64 {
-		a, err := r.db.AgentCreate(ctx, store.Agent{Name: name, PersonaID: ps[0].ID, Provider: "fake", Model: "fake-1",
-			MaxTokens: 500, CreatedAt: now, UpdatedAt: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.db.AgentSkillsEnable(ctx, a.ID, skills, now); err != nil {
-			t.Fatal(err)
-		}
-		return a.ID
-	}
-	r.alice, r.bob = newAgent("Alice", servertools.Skill), newAgent("Bob", "calc")
-	newUser := func(role gathering.Role) int64 {
-		u, err := r.db.UserCreate(ctx, store.UserCreateParams{Email: fmt.Sprintf("%s@example.com", role), Name: string(role),
-			Role: role, PasswordHash: "x", IsActive: true, At: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return u.ID
-	}
-	r.member, r.viewer = newUser(gathering.RoleMember), newUser(gathering.RoleViewer)
-	if _, err := r.circles.Create(ctx, circle.NewCircle{Name: "core", AutoRoute: true, MaxConcurrentTasks: 5, CreatedBy: r.member}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.circles.AddMember(ctx, "core", circle.NewMember{AgentID: r.alice, Competencies: []string{"go"}}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // call runs a gathering tool as an agent with the given skills would,
