@@ -24,7 +24,8 @@ type CircleStore interface {
 	// '-' starting with a letter or a digit, an unknown status, or
 	// MaxConcurrentTasks outside 1 to 100.
 	CircleCreate(ctx context.Context, c Circle) (Circle, error)
-	// CircleGet returns the circle of that exact name, or ENOTFOUND.
+	// CircleGet returns the circle of that name, compared whatever its case
+	// (as names are unique), or ENOTFOUND.
 	CircleGet(ctx context.Context, name string) (Circle, error)
 	// CircleGetByID returns a circle or ENOTFOUND.
 	CircleGetByID(ctx context.Context, id int64) (Circle, error)
@@ -43,7 +44,7 @@ type CircleStore interface {
 	// CircleDelete deletes a circle with its members, tasks, reviews and
 	// conflicts; ENOTFOUND.
 	CircleDelete(ctx context.Context, id int64) error
-	// CircleDetail returns the circle of that exact name with its members
+	// CircleDetail returns the circle of that name (whatever its case) with its members
 	// (by agent id), their agents and personas, each member's workload,
 	// the circle's task counts by status and its open conflicts, in one
 	// query; ENOTFOUND.

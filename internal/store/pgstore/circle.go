@@ -59,7 +59,7 @@ func (s *Store) CircleCreate(ctx context.Context, c store.Circle) (store.Circle,
 
 // CircleGet returns the circle of that exact name, or ENOTFOUND.
 func (s *Store) CircleGet(ctx context.Context, name string) (store.Circle, error) {
-	c, err := scanCircle(s.pool.QueryRow(ctx, `SELECT `+circleColumns+` FROM circles WHERE name = $1`, name))
+	c, err := scanCircle(s.pool.QueryRow(ctx, `SELECT `+circleColumns+` FROM circles WHERE lower(name) = lower($1)`, name))
 	return c, translate(err, "get circle %q", name)
 }
 
@@ -128,7 +128,7 @@ func (s *Store) CircleDelete(ctx context.Context, id int64) error {
 // circleDetailQuery loads a circle ($1 its name) with one row per member
 // (one row with NULL members when it has none), its task counts and open
 // conflicts, and each member's workload and reviews, in one statement.
-const circleDetailQuery = `WITH c AS (SELECT ` + circleColumns + ` FROM circles WHERE name = $1),
+const circleDetailQuery = `WITH c AS (SELECT ` + circleColumns + ` FROM circles WHERE lower(name) = lower($1)),
 	counts AS (SELECT coalesce(json_object_agg(s.status, s.n), '{}')::text AS counts
 	    FROM (SELECT t.status, count(*) AS n FROM circle_tasks t JOIN c ON t.circle_id = c.id GROUP BY t.status) s),
 	open AS (SELECT count(*) AS n FROM circle_conflicts f JOIN c ON f.circle_id = c.id WHERE f.resolved_at IS NULL),

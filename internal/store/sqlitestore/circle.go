@@ -57,7 +57,7 @@ func (s *Store) CircleCreate(ctx context.Context, c store.Circle) (store.Circle,
 
 // CircleGet returns the circle of that exact name, or ENOTFOUND.
 func (s *Store) CircleGet(ctx context.Context, name string) (store.Circle, error) {
-	c, err := scanCircle(s.read.QueryRowContext(ctx, `SELECT `+circleColumns+` FROM circles WHERE name = ?`, name))
+	c, err := scanCircle(s.read.QueryRowContext(ctx, `SELECT `+circleColumns+` FROM circles WHERE lower(name) = lower(?)`, name))
 	return c, translate(err, "get circle %q", name)
 }
 
@@ -127,7 +127,7 @@ func (s *Store) CircleDelete(ctx context.Context, id int64) error {
 // circleDetailQuery loads a circle (?1 its name) with one row per member
 // (one row with NULL members when it has none), its task counts and open
 // conflicts, and each member's workload and reviews, in one statement.
-const circleDetailQuery = `WITH c AS (SELECT ` + circleColumns + ` FROM circles WHERE name = ?1),
+const circleDetailQuery = `WITH c AS (SELECT ` + circleColumns + ` FROM circles WHERE lower(name) = lower(?1)),
 	counts AS (SELECT json_group_object(s.status, s.n) AS counts
 	    FROM (SELECT t.status, count(*) AS n FROM circle_tasks t JOIN c ON t.circle_id = c.id GROUP BY t.status) s),
 	open AS (SELECT count(*) AS n FROM circle_conflicts f JOIN c ON f.circle_id = c.id WHERE f.resolved_at IS NULL),
