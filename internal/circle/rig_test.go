@@ -197,16 +197,21 @@ func (rec *recorder) await(t *testing.T, task int64, want ...string) {
 	}
 }
 
-// find returns the recorded events of type typ.
-func (rec *recorder) find(typ string) []event.Event {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+// find returns the recorded events of type typ once there are n of them
+// (events are delivered asynchronously), or those there are after 10 s.
+func (rec *recorder) find(typ string, n int) []event.Event {
 	var out []event.Event
-	for _, e := range rec.events {
-		if e.Type == typ {
-			out = append(out, e)
+	agenttest.Eventually(10*time.Second, func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		out = nil
+		for _, e := range rec.events {
+			if e.Type == typ {
+				out = append(out, e)
+			}
 		}
-	}
+		return len(out) >= n
+	})
 	return out
 }
 

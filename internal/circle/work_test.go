@@ -106,7 +106,7 @@ func TestReviewLoopWithBackgroundWork(t *testing.T) {
 	}
 	r.events.await(t, task.ID, "circle.task.created", "circle.task.assigned", "circle.task.started", "circle.task.submitted",
 		"circle.task.rejected", "circle.task.started", "circle.task.submitted", "circle.task.approved", "circle.task.completed")
-	if got := r.events.find("circle.task.rejected"); len(got) != 1 || !slices.Contains(got[0].Topics, "agent:"+itoa(worker)) ||
+	if got := r.events.find("circle.task.rejected", 1); len(got) != 1 || !slices.Contains(got[0].Topics, "agent:"+itoa(worker)) ||
 		!slices.Contains(got[0].Topics, "circle:review") || !strings.Contains(string(got[0].Data), `"feedback":"Add tests."`) {
 		t.Errorf("rejected event %+v", got)
 	}
@@ -305,11 +305,11 @@ func TestConflicts(t *testing.T) {
 	if d, err := r.circles.Circle(ctx, c.Name); err != nil || d.OpenConflicts != 1 {
 		t.Errorf("detail: %d open conflicts, %v", d.OpenConflicts, err)
 	}
-	detected := r.events.find("circle.conflict.detected")
+	detected := r.events.find("circle.conflict.detected", 2)
 	if len(detected) != 2 || !slices.Contains(detected[0].Topics, "agent:"+itoa(a)) || !slices.Contains(detected[0].Topics, "agent:"+itoa(b)) {
 		t.Errorf("detected events %+v", detected)
 	}
-	if got := r.events.find("circle.conflict.resolved"); len(got) != 1 {
+	if got := r.events.find("circle.conflict.resolved", 1); len(got) != 1 {
 		t.Errorf("%d resolved events", len(got))
 	}
 }
