@@ -99,19 +99,12 @@ func atField(err error, ptr string) error {
 // top-level input field ("expression") as the JSON pointers the registry
 // reports ("/expression"). Other errors are returned as they are.
 func pointerFields(err error) error {
-	e, ok := errors.AsType[*gathering.Error](err)
-	if !ok || len(e.Fields) == 0 {
-		return err
-	}
-	c := *e
-	c.Fields = make([]gathering.FieldError, len(e.Fields))
-	for i, f := range e.Fields {
-		if f.Field != "" && !strings.HasPrefix(f.Field, "/") {
-			f.Field = tool.Pointer(f.Field)
+	return gathering.RenameFields(err, func(f string) string {
+		if f != "" && !strings.HasPrefix(f, "/") {
+			return tool.Pointer(f)
 		}
-		c.Fields[i] = f
-	}
-	return &c
+		return f
+	})
 }
 
 // fieldError returns an error with code and message, carrying one

@@ -100,3 +100,20 @@ func ErrorRetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// RenameFields returns err with the field of each of its field errors
+// passed through rename, when err is an *Error with field errors (a copy:
+// err itself is left as it is); any other error is returned as it is.
+func RenameFields(err error, rename func(field string) string) error {
+	e, ok := errors.AsType[*Error](err)
+	if !ok || len(e.Fields) == 0 {
+		return err
+	}
+	c := *e
+	c.Fields = make([]FieldError, len(e.Fields))
+	for i, f := range e.Fields {
+		f.Field = rename(f.Field)
+		c.Fields[i] = f
+	}
+	return &c
+}

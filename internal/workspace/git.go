@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/gathering/gathering/internal/fsguard"
@@ -156,15 +155,5 @@ func cleanPaths(paths []string) ([]string, error) {
 // fieldNames drops the leading slash of gitrepo's field names (JSON
 // pointers into a tool's input) so they read like the rest of the API's.
 func fieldNames(err error) error {
-	e, ok := errors.AsType[*gathering.Error](err)
-	if !ok || len(e.Fields) == 0 {
-		return err
-	}
-	c := *e
-	c.Fields = make([]gathering.FieldError, len(e.Fields))
-	for i, f := range e.Fields {
-		f.Field = strings.TrimPrefix(f.Field, "/")
-		c.Fields[i] = f
-	}
-	return &c
+	return gathering.RenameFields(err, func(f string) string { return strings.TrimPrefix(f, "/") })
 }
