@@ -77,7 +77,8 @@ func ownGoal(ctx context.Context, goals Goals, id int64, inv tool.Invoker) error
 	return gathering.Errorf(gathering.EFORBIDDEN, "The goal %d is another agent's.", id)
 }
 
-// updateGoal sets the progress, then applies the action.
+// updateGoal sets the progress, then applies the action (the input
+// schema lets only the known actions through).
 func updateGoal(ctx context.Context, goals Goals, a goal.Actor, in goalInput) (store.Goal, error) {
 	var g store.Goal
 	var err error
@@ -95,6 +96,8 @@ func updateGoal(ctx context.Context, goals Goals, a goal.Actor, in goalInput) (s
 		return goals.Resume(ctx, a, in.GoalID)
 	case "complete":
 		return goals.Complete(ctx, a, in.GoalID, in.Message)
+	case "fail":
+		return goals.Fail(ctx, a, in.GoalID, in.Message, "")
 	}
-	return goals.Fail(ctx, a, in.GoalID, in.Message, "")
+	return g, gathering.Invalid("The goal update is invalid.", gathering.FieldError{Field: "/action", Message: "is unknown"})
 }
