@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/gathering/gathering/internal/activity"
@@ -118,13 +117,7 @@ func activityFilter(r *http.Request, projectID int64) (store.ActivityFilter, err
 		fields = append(fields, gathering.FieldError{Field: "kind", Message: "must be one of the activity kinds"})
 	}
 	f.AgentID = queryAgentID(q, &fields)
-	if v := q.Get("user_id"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 1 {
-			fields = append(fields, gathering.FieldError{Field: "user_id", Message: "must be a user's id"})
-		} else {
-			f.UserID = n
-		}
-	}
+	f.UserID = queryID(q, "user_id", "must be a user's id", &fields)
 	for name, t := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
 		if v := q.Get(name); v != "" {
 			at, err := time.Parse(time.RFC3339, v)

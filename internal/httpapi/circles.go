@@ -291,11 +291,7 @@ func (a *API) listCircles(w http.ResponseWriter, r *http.Request) error {
 	if f.Status != "" && f.Status != store.CircleStopped && f.Status != store.CircleRunning {
 		fields = append(fields, gathering.FieldError{Field: "status", Message: "must be stopped or running"})
 	}
-	if v := q.Get("project_id"); v != "" {
-		if f.ProjectID, err = strconv.ParseInt(v, 10, 64); err != nil || f.ProjectID < 1 {
-			fields = append(fields, gathering.FieldError{Field: "project_id", Message: "must be a project's id"})
-		}
-	}
+	f.ProjectID = queryID(q, "project_id", "must be a project's id", &fields)
 	if len(fields) > 0 {
 		return gathering.Invalid("The query is invalid.", fields...)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -348,8 +347,8 @@ func goalFilter(r *http.Request) (store.GoalFilter, store.Page, error) {
 	}
 	q := r.URL.Query()
 	var fields []gathering.FieldError
-	f := store.GoalFilter{AgentID: queryAgentID(q, &fields), CircleID: queryGoalID(q, "circle_id", &fields),
-		ParentID: queryGoalID(q, "parent_id", &fields), Status: store.GoalStatus(q.Get("status"))}
+	f := store.GoalFilter{AgentID: queryAgentID(q, &fields), CircleID: queryID(q, "circle_id", "must be a positive id", &fields),
+		ParentID: queryID(q, "parent_id", "must be a positive id", &fields), Status: store.GoalStatus(q.Get("status"))}
 	if f.RootOnly, err = queryBool(r, "root_only"); err != nil {
 		fields = append(fields, gathering.ErrorFields(err)...)
 	}
@@ -357,20 +356,6 @@ func goalFilter(r *http.Request) (store.GoalFilter, store.Page, error) {
 		return f, pg, gathering.Invalid("The query is invalid.", fields...)
 	}
 	return f, pg, nil
-}
-
-// queryGoalID reads an optional positive id from the query (0 when
-// absent), adding a field error to fields when it is not one.
-func queryGoalID(q url.Values, name string, fields *[]gathering.FieldError) int64 {
-	v := q.Get(name)
-	if v == "" {
-		return 0
-	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		*fields = append(*fields, gathering.FieldError{Field: name, Message: "must be a positive id"})
-	}
-	return id
 }
 
 func (a *API) getGoal(w http.ResponseWriter, r *http.Request) error {

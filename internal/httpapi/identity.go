@@ -193,16 +193,23 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// queryAgentID reads ?agent_id= (0 when absent), adding a field error to
-// fields when it is not an agent's id.
+// queryAgentID reads an optional agent id from the query (0 when absent),
+// adding a field error to fields when it is not one.
 func queryAgentID(q url.Values, fields *[]gathering.FieldError) int64 {
-	v := q.Get("agent_id")
+	return queryID(q, "agent_id", "must be an agent's id", fields)
+}
+
+// queryID reads an optional positive id from the query parameter name (0
+// when absent), adding a field error with message to fields when it is not
+// one.
+func queryID(q url.Values, name, message string, fields *[]gathering.FieldError) int64 {
+	v := q.Get(name)
 	if v == "" {
 		return 0
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id < 1 {
-		*fields = append(*fields, gathering.FieldError{Field: "agent_id", Message: "must be an agent's id"})
+		*fields = append(*fields, gathering.FieldError{Field: name, Message: message})
 	}
 	return id
 }
