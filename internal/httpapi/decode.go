@@ -19,6 +19,15 @@ type validator interface {
 	Validate() error
 }
 
+// decodeOptionalJSON is DecodeJSON for a body that may be left out: with
+// no body at all, v stays as it is.
+func decodeOptionalJSON(r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return DecodeJSON(r, v)
+}
+
 // DecodeJSON reads the request body into v: JSON only, one value, no unknown
 // fields, within the route's size limit. Each failure becomes the matching
 // problem: 415 wrong media type, 400 malformed, 413 too large, 422 unknown

@@ -427,19 +427,11 @@ func (a *API) goalReason(move func(context.Context, goal.Actor, int64, string) (
 			return err
 		}
 		var q GoalReasonRequest
-		if err := decodeGoalBody(r, &q); err != nil {
+		if err := decodeOptionalJSON(r, &q); err != nil {
 			return err
 		}
 		return writeGoal(w)(move(r.Context(), goalActor(r), id, q.Reason))
 	}
-}
-
-// decodeGoalBody reads a JSON body into v, unless there is no body at all.
-func decodeGoalBody(r *http.Request, v any) error {
-	if r.ContentLength == 0 {
-		return nil
-	}
-	return DecodeJSON(r, v)
 }
 
 func (a *API) completeGoal(w http.ResponseWriter, r *http.Request) error {
@@ -448,7 +440,7 @@ func (a *API) completeGoal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var q GoalCompleteRequest
-	if err := decodeGoalBody(r, &q); err != nil {
+	if err := decodeOptionalJSON(r, &q); err != nil {
 		return err
 	}
 	return writeGoal(w)(a.goals.Complete(r.Context(), goalActor(r), id, q.ResultSummary))

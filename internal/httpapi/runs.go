@@ -176,10 +176,8 @@ func (a *API) runPipeline(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var q RunRequest
-	if r.ContentLength != 0 { // no body at all: no trigger data
-		if err := DecodeJSON(r, &q); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(r, &q); err != nil { // no body at all: no trigger data
+		return err
 	}
 	run, err := a.pipelines.Submit(r.Context(), id, q.TriggerData, principalID(r))
 	if invalid, ok := errors.AsType[*engine.InvalidError](err); ok {
