@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // AgentStore keeps the model catalog (providers, models, personas), the
@@ -280,4 +282,15 @@ type UsageTotal struct {
 	OutputTokens int64
 	CachedTokens int64
 	Cost         float64
+}
+
+// CheckMessages refuses with EINVALID messages whose tool calls are
+// neither nil nor JSON.
+func CheckMessages(ms []ChatMessage) error {
+	for i, m := range ms {
+		if m.ToolCalls != nil && !json.Valid(m.ToolCalls) {
+			return gathering.Errorf(gathering.EINVALID, "message %d: tool calls are not valid JSON", i)
+		}
+	}
+	return nil
 }

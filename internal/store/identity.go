@@ -92,6 +92,29 @@ type Page struct {
 	Offset int
 }
 
+// defaultPageLimit is the page size when the caller asks for none.
+const defaultPageLimit = 50
+
+// maxListPage caps the page size of the lists that promise at most 500
+// items (agents, projects, tasks, runs, tool executions, ...).
+const maxListPage = 500
+
+// Bounds returns the LIMIT and OFFSET of p: 50 rows when Limit is not
+// positive, from the start when Offset is negative.
+func (p Page) Bounds() (limit, offset int) {
+	if p.Limit <= 0 {
+		p.Limit = defaultPageLimit
+	}
+	return p.Limit, max(p.Offset, 0)
+}
+
+// ListBounds is Bounds with the limit capped at 500 rows, for the lists
+// whose page holds at most 500 items.
+func (p Page) ListBounds() (limit, offset int) {
+	limit, offset = p.Bounds()
+	return min(limit, maxListPage), offset
+}
+
 // UserCreateParams are the fields of a new user.
 type UserCreateParams struct {
 	Email        string

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // MemoryStore keeps agents' memories and the knowledge base, each entry
@@ -143,4 +145,34 @@ type MemoryStats struct {
 	Total      int
 	ByType     map[MemoryType]int
 	ByEmbedder map[string]int
+}
+
+// Check refuses with EINVALID an entry of an unknown scope or type, or
+// whose Metadata is neither nil nor valid JSON.
+func (m Memory) Check() error {
+	switch {
+	case m.Scope != ScopeAgent && m.Scope != ScopeKnowledge:
+		return gathering.Errorf(gathering.EINVALID, "memory: unknown scope %q", m.Scope)
+	case !m.Type.Valid():
+		return gathering.Errorf(gathering.EINVALID, "memory: unknown type %q", m.Type)
+	case m.Metadata != nil && !json.Valid(m.Metadata):
+		return gathering.Errorf(gathering.EINVALID, "memory: metadata is not valid JSON")
+	}
+	return nil
+}
+
+// MemoriesInIDOrder returns the entries of found in the order of ids, an
+// entry as many times as its id is listed; ids not found are left out.
+func MemoriesInIDOrder(ids []int64, found []Memory) []Memory {
+	byID := make(map[int64]Memory, len(found))
+	for _, m := range found {
+		byID[m.ID] = m
+	}
+	out := make([]Memory, 0, len(found))
+	for _, id := range ids {
+		if m, ok := byID[id]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -1,9 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // PipelineStore keeps pipeline definitions (PipelineRunStore keeps their runs).
@@ -49,4 +53,43 @@ type Pipeline struct {
 	CreatedBy   int64           // 0 when unknown
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+// Check refuses with EINVALID a pipeline whose status is not one of the
+// three, or whose nodes or edges are not a JSON array or settings not a
+// JSON object (in valid UTF-8).
+func (p Pipeline) Check() error {
+	switch p.Status {
+	case PipelineDraft, PipelineActive, PipelinePaused:
+	default:
+		return gathering.Errorf(gathering.EINVALID, "pipeline %q: status %q is not draft, active or paused", p.Name, p.Status)
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		kind string
+		open byte
+	}{
+		{"nodes", p.Nodes, "an array", '['},
+		{"edges", p.Edges, "an array", '['},
+		{"settings", p.Settings, "an object", '{'},
+	} {
+		if !json.Valid(f.raw) || !utf8.Valid(f.raw) {
+			return gathering.Errorf(gathering.EINVALID, "pipeline %q: %s are not valid JSON", p.Name, f.name)
+		}
+		if bytes.TrimLeft(f.raw, " \t\r\n")[0] != f.open {
+			return gathering.Errorf(gathering.EINVALID, "pipeline %q: %s are not %s", p.Name, f.name, f.kind)
+		}
+	}
+	return nil
+}
+
+// CheckFilter refuses with EINVALID a list filter that is neither empty
+// nor a pipeline status.
+func (s PipelineStatus) CheckFilter() error {
+	switch s {
+	case "", PipelineDraft, PipelineActive, PipelinePaused:
+		return nil
+	}
+	return gathering.Errorf(gathering.EINVALID, "pipeline status %q is not draft, active or paused", s)
 }

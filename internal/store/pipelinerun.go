@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // PipelineRunStore keeps pipeline runs, the attempts of their nodes and
@@ -135,6 +138,15 @@ const (
 // Final reports whether s is a finished attempt's status.
 func (s NodeStatus) Final() bool { return s != NodePending && s != NodeRunning }
 
+// runStatuses and nodeStatuses are every status of a run and of a node
+// attempt.
+var (
+	runStatuses = []RunStatus{RunPending, RunRunning, RunWaitingApproval, RunCompleted, RunFailed, RunCancelled,
+		RunTimedOut}
+	nodeStatuses = []NodeStatus{NodePending, NodeRunning, NodeCompleted, NodeFailed, NodeSkipped, NodeCancelled,
+		NodeTimedOut}
+)
+
 // PipelineRun is one execution of a pipeline. It keeps the definition it
 // runs (Nodes, Edges, Settings, verbatim as of its creation), so editing
 // the pipeline does not change runs already started.
@@ -215,4 +227,90 @@ type Approval struct {
 	Comment     string
 	DecidedBy   int64 // 0 when undecided
 	DecidedAt   time.Time
+}
+
+// Check refuses with EINVALID a run whose definition or trigger data is
+// not valid JSON.
+func (r PipelineRun) Check() error {
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"nodes", r.Nodes}, {"edges", r.Edges}, {"settings", r.Settings}, {"trigger data", r.TriggerData}} {
+		if !ValidJSON(f.raw) {
+			return gathering.Errorf(gathering.EINVALID, "run %s: %s are not valid JSON", r.ID, f.name)
+		}
+	}
+	return nil
+}
+
+// CheckRunOwner refuses with EINVALID an empty owner claiming a run, of a
+// pipeline or of a schedule.
+func CheckRunOwner(owner string) error {
+	if owner == "" {
+		return gathering.Errorf(gathering.EINVALID, "a run's owner must not be empty")
+	}
+	return nil
+}
+
+// LostLeases returns the run ids of the leases that are not kept, sorted
+// and without repeats: what a heartbeat answers when it extended kept.
+func LostLeases(leases, kept []Lease) []string {
+	var lost []string
+	for _, l := range leases {
+		if !slices.Contains(kept, l) {
+			lost = append(lost, l.RunID)
+		}
+	}
+	slices.Sort(lost)
+	return slices.Compact(lost)
+}
+
+// Check refuses with EINVALID a filter of an unknown status.
+func (f RunFilter) Check() error {
+	if f.Status != "" && !slices.Contains(runStatuses, f.Status) {
+		return gathering.Errorf(gathering.EINVALID, "run status %q is unknown", f.Status)
+	}
+	return nil
+}
+
+// Check refuses with EINVALID an end whose status is not final or that
+// gives attempts a status that is not final.
+func (e RunEnd) Check() error {
+	if !e.Status.Final() {
+		return gathering.Errorf(gathering.EINVALID, "run %s cannot finish as %q", e.RunID, e.Status)
+	}
+	for _, s := range []NodeStatus{e.Running, e.Pending} {
+		if !slices.Contains(nodeStatuses, s) || !s.Final() {
+			return gathering.Errorf(gathering.EINVALID, "run %s: attempts cannot finish as %q", e.RunID, s)
+		}
+	}
+	return nil
+}
+
+// CanFinish reports whether e may finish r: r is not finished and, when
+// e.Lease is set, that lease holds (r is claimed, with its owner and
+// epoch).
+func (e RunEnd) CanFinish(r PipelineRun) bool {
+	if r.Status.Final() {
+		return false
+	}
+	l := e.Lease
+	return l == nil || (r.Owner == l.Owner && r.Epoch == l.Epoch && r.Status != RunPending)
+}
+
+// Check refuses with EINVALID an attempt written under l that is not of
+// the run of l, has no known status or no positive number, or whose input
+// or output is neither nil nor valid JSON.
+func (n NodeRun) Check(l Lease) error {
+	switch {
+	case n.RunID != l.RunID:
+		return gathering.Errorf(gathering.EINVALID, "attempt of run %s under the lease of run %s", n.RunID, l.RunID)
+	case !slices.Contains(nodeStatuses, n.Status):
+		return gathering.Errorf(gathering.EINVALID, "node %s: unknown status %q", n.NodeID, n.Status)
+	case n.Attempt < 1:
+		return gathering.Errorf(gathering.EINVALID, "node %s: attempt %d is not positive", n.NodeID, n.Attempt)
+	case n.Input != nil && !ValidJSON(n.Input), n.Output != nil && !ValidJSON(n.Output):
+		return gathering.Errorf(gathering.EINVALID, "node %s: input or output is not valid JSON", n.NodeID)
+	}
+	return nil
 }

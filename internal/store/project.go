@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // ProjectStore keeps projects, the agents linked to them and their
@@ -66,6 +70,9 @@ const (
 	ProjectArchived = "archived"
 )
 
+// projectStatuses are the statuses a project may have.
+var projectStatuses = []string{ProjectActive, ProjectArchived}
+
 // Project is a directory people and agents work in, usually a git
 // repository.
 type Project struct {
@@ -127,4 +134,51 @@ type ActivityFilter struct {
 	Path      string
 	Since     time.Time
 	Until     time.Time
+}
+
+// Check refuses with EINVALID a project without a name, of an unknown
+// status, whose settings are not a JSON object or whose tags are not valid
+// UTF-8.
+func (p Project) Check() error {
+	switch {
+	case p.Name == "":
+		return gathering.Errorf(gathering.EINVALID, "project: the name is empty")
+	case !slices.Contains(projectStatuses, p.Status):
+		return gathering.Errorf(gathering.EINVALID, "project %q: status %q is unknown", p.Name, p.Status)
+	case !JSONObject(p.Settings):
+		return gathering.Errorf(gathering.EINVALID, "project %q: its settings are not a JSON object", p.Name)
+	case slices.ContainsFunc(p.Tags, func(t string) bool { return !utf8.ValidString(t) }):
+		return gathering.Errorf(gathering.EINVALID, "project %q: a tag is not valid UTF-8", p.Name)
+	}
+	return nil
+}
+
+// Check refuses with EINVALID a filter of an unknown status.
+func (f ProjectFilter) Check() error {
+	if f.Status != "" && !slices.Contains(projectStatuses, f.Status) {
+		return gathering.Errorf(gathering.EINVALID, "project status %q is unknown", f.Status)
+	}
+	return nil
+}
+
+// Check refuses with EINVALID an activity of an unknown kind, without a
+// summary, or whose details are neither nil nor a JSON object.
+func (a Activity) Check() error {
+	switch {
+	case !slices.Contains(ActivityKinds, a.Kind):
+		return gathering.Errorf(gathering.EINVALID, "activity: kind %q is unknown", a.Kind)
+	case a.Summary == "":
+		return gathering.Errorf(gathering.EINVALID, "activity: the summary is empty")
+	case a.Details != nil && !JSONObject(a.Details):
+		return gathering.Errorf(gathering.EINVALID, "activity: its details are not a JSON object")
+	}
+	return nil
+}
+
+// Check refuses with EINVALID a filter of an unknown kind.
+func (f ActivityFilter) Check() error {
+	if f.Kind != "" && !slices.Contains(ActivityKinds, f.Kind) {
+		return gathering.Errorf(gathering.EINVALID, "activity kind %q is unknown", f.Kind)
+	}
+	return nil
 }

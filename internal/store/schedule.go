@@ -1,9 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // ScheduleStore keeps scheduled actions and the runs of their occurrences.
@@ -268,3 +273,154 @@ type ScheduleRun struct {
 
 // ScheduleLeaseOf returns the lease a claimed schedule run carries.
 func ScheduleLeaseOf(r ScheduleRun) Lease { return Lease{RunID: r.ID, Owner: r.Owner, Epoch: r.Epoch} }
+
+// The enumerations of an action.
+var (
+	actionTypes     = []string{ActionRunTask, ActionExecutePipeline, ActionSendNotification, ActionCallAPI}
+	scheduleTypes   = []string{ScheduleCron, ScheduleInterval, ScheduleOnce, ScheduleEvent}
+	actionStatuses  = []string{ActionActive, ActionPaused, ActionDisabled, ActionExpired}
+	overlapPolicies = []string{"skip", "queue_one", "allow"}
+	catchupPolicies = []string{"skip", "run_once", "run_all"}
+)
+
+// The statuses and triggers of a schedule run.
+var (
+	scheduleRunStatuses = []string{ScheduleRunPending, ScheduleRunRunning, ScheduleRunCompleted, ScheduleRunFailed,
+		ScheduleRunSkipped}
+	scheduleRunTriggers = []string{TriggeredByScheduler, TriggeredByManual, TriggeredByEvent, TriggeredByRecovery}
+)
+
+// Check refuses with EINVALID an action whose type, schedule type, status
+// or policy is unknown, whose config is not a JSON object, whose event
+// trigger is neither nil nor a JSON object, or whose tags are not valid
+// UTF-8.
+func (a ScheduledAction) Check() error {
+	for _, e := range []struct {
+		name, value string
+		known       []string
+	}{
+		{"action type", a.ActionType, actionTypes}, {"schedule type", a.ScheduleType, scheduleTypes},
+		{"status", a.Status, actionStatuses}, {"overlap policy", a.OverlapPolicy, overlapPolicies},
+		{"catch-up policy", a.CatchupPolicy, catchupPolicies},
+	} {
+		if !slices.Contains(e.known, e.value) {
+			return gathering.Errorf(gathering.EINVALID, "action %q: %s %q is unknown", a.Name, e.name, e.value)
+		}
+	}
+	switch {
+	case !JSONObject(a.ActionConfig):
+		return gathering.Errorf(gathering.EINVALID, "action %q: its config is not a JSON object", a.Name)
+	case a.EventTrigger != nil && !JSONObject(a.EventTrigger):
+		return gathering.Errorf(gathering.EINVALID, "action %q: its event trigger is not a JSON object", a.Name)
+	case slices.ContainsFunc(a.Tags, func(t string) bool { return !utf8.ValidString(t) }):
+		return gathering.Errorf(gathering.EINVALID, "action %q: a tag is not valid UTF-8", a.Name)
+	}
+	return nil
+}
+
+// Check refuses with EINVALID a filter of an unknown status or action
+// type.
+func (f ActionFilter) Check() error {
+	if f.Status != "" && !slices.Contains(actionStatuses, f.Status) {
+		return gathering.Errorf(gathering.EINVALID, "action status %q is unknown", f.Status)
+	}
+	if f.ActionType != "" && !slices.Contains(actionTypes, f.ActionType) {
+		return gathering.Errorf(gathering.EINVALID, "action type %q is unknown", f.ActionType)
+	}
+	return nil
+}
+
+// Check refuses with EINVALID a plan for action id that would give it an
+// unknown status.
+func (p ClaimPlan) Check(id int64) error {
+	if !slices.Contains(actionStatuses, p.Status) {
+		return gathering.Errorf(gathering.EINVALID, "action %d: a plan cannot set status %q", id, p.Status)
+	}
+	return nil
+}
+
+// Planned is r, a run a plan lists for action id, as the stores insert
+// it: of that action, triggered by the scheduler when it names no
+// trigger, claimed at now by owner until leaseUntil when running, and
+// made as Fired makes a run. EINVALID when it is not pending, running or
+// skipped, and as Fired.
+func (r ScheduleRun) Planned(id int64, owner string, now, leaseUntil time.Time) (ScheduleRun, error) {
+	r.ActionID, r.TriggeredBy = id, cmp.Or(r.TriggeredBy, TriggeredByScheduler)
+	switch r.Status {
+	case ScheduleRunRunning:
+		r.Owner, r.LeaseUntil, r.StartedAt = owner, leaseUntil, now
+	case ScheduleRunPending, ScheduleRunSkipped:
+	default:
+		return r, gathering.Errorf(gathering.EINVALID, "action %d: a plan cannot record a %q run", id, r.Status)
+	}
+	return r.asInserted()
+}
+
+// Fired is r as ActionFire inserts it: pending when it has no status,
+// attempt 1 when it has none, epoch 1 when running, else no owner, epoch
+// or lease. EINVALID when it is neither pending, running nor skipped, is
+// skipped without a finish, or has no id or time, an unknown trigger,
+// invalid JSON, a negative depth, or no owner when running.
+func (r ScheduleRun) Fired() (ScheduleRun, error) {
+	r.Status = cmp.Or(r.Status, ScheduleRunPending)
+	switch r.Status {
+	case ScheduleRunPending, ScheduleRunRunning:
+	case ScheduleRunSkipped:
+		if r.FinishedAt.IsZero() {
+			return r, gathering.Errorf(gathering.EINVALID, "skipped run %s has no finish time", r.ID)
+		}
+	default:
+		return r, gathering.Errorf(gathering.EINVALID, "a fired run cannot be %q", r.Status)
+	}
+	return r.asInserted()
+}
+
+// asInserted is r as the stores insert it, for Planned and Fired: attempt
+// 1 when it has none, epoch 1 when running, else no owner, epoch or lease.
+// EINVALID when r has no id or time, an unknown status or trigger, invalid
+// JSON, a negative depth, or no owner when running.
+func (r ScheduleRun) asInserted() (ScheduleRun, error) {
+	r.Attempt = max(r.Attempt, 1)
+	if r.Status == ScheduleRunRunning {
+		r.Epoch = 1
+	} else {
+		r.Owner, r.Epoch, r.LeaseUntil = "", 0, time.Time{}
+	}
+	switch {
+	case r.ID == "" || r.ScheduledFor.IsZero():
+		return r, gathering.Errorf(gathering.EINVALID, "a run of action %d needs an id and a time", r.ActionID)
+	case !slices.Contains(scheduleRunStatuses, r.Status), !slices.Contains(scheduleRunTriggers, r.TriggeredBy):
+		return r, gathering.Errorf(gathering.EINVALID, "run %s: status %q or trigger %q is unknown", r.ID, r.Status,
+			r.TriggeredBy)
+	case r.Status == ScheduleRunRunning && r.Owner == "":
+		return r, gathering.Errorf(gathering.EINVALID, "running run %s has no owner", r.ID)
+	case r.Result != nil && !ValidJSON(r.Result), r.TriggerData != nil && !ValidJSON(r.TriggerData):
+		return r, gathering.Errorf(gathering.EINVALID, "run %s: result or trigger data is not valid JSON", r.ID)
+	case r.Depth < 0:
+		return r, gathering.Errorf(gathering.EINVALID, "run %s: depth %d is negative", r.ID, r.Depth)
+	}
+	return r, nil
+}
+
+// CountsOnAction reports whether firing r is an execution of its action:
+// an event run that is not skipped.
+func (r ScheduleRun) CountsOnAction() bool {
+	return r.TriggeredBy == TriggeredByEvent && r.Status != ScheduleRunSkipped
+}
+
+// CheckFinish refuses with EINVALID an outcome r, finished under l, that
+// is not final, has no time, is of another run than l's, or whose result
+// is invalid JSON.
+func (r ScheduleRun) CheckFinish(l Lease) error {
+	switch {
+	case r.Status != ScheduleRunCompleted && r.Status != ScheduleRunFailed && r.Status != ScheduleRunSkipped:
+		return gathering.Errorf(gathering.EINVALID, "schedule run %s cannot finish as %q", l.RunID, r.Status)
+	case r.FinishedAt.IsZero():
+		return gathering.Errorf(gathering.EINVALID, "schedule run %s: the outcome has no time", l.RunID)
+	case r.ID != "" && r.ID != l.RunID:
+		return gathering.Errorf(gathering.EINVALID, "outcome of run %s under the lease of run %s", r.ID, l.RunID)
+	case r.Result != nil && !ValidJSON(r.Result):
+		return gathering.Errorf(gathering.EINVALID, "schedule run %s: the result is not valid JSON", l.RunID)
+	}
+	return nil
+}

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // TaskStore keeps background agent tasks and their steps.
@@ -123,6 +126,9 @@ const (
 // Final reports whether s is a finished task's status.
 func (s TaskStatus) Final() bool { return s != TaskRunning && s != TaskPaused }
 
+// taskStatuses is every status of a task.
+var taskStatuses = []TaskStatus{TaskRunning, TaskPaused, TaskCompleted, TaskFailed, TaskCancelled, TaskTimedOut}
+
 // BackgroundTask is an agent working on a goal on its own, step by step.
 type BackgroundTask struct {
 	ID                 string
@@ -202,4 +208,85 @@ type TaskStep struct {
 	Error        string
 	StartedAt    time.Time
 	FinishedAt   time.Time // zero while running
+}
+
+// CheckNew refuses with EINVALID a new task without an id or a goal, or
+// whose step limit, checkpoint interval or timeout is below 1.
+func (t BackgroundTask) CheckNew() error {
+	switch {
+	case t.ID == "" || t.Goal == "":
+		return gathering.Errorf(gathering.EINVALID, "a background task needs an id and a goal")
+	case t.MaxSteps < 1 || t.CheckpointInterval < 1 || t.TimeoutSec < 1:
+		return gathering.Errorf(gathering.EINVALID,
+			"background task %s: max steps, checkpoint interval and timeout must be at least 1", t.ID)
+	}
+	return nil
+}
+
+// CheckTaskOwner refuses with EINVALID an empty owner claiming a task.
+func CheckTaskOwner(owner string) error {
+	if owner == "" {
+		return gathering.Errorf(gathering.EINVALID, "a background task's owner must not be empty")
+	}
+	return nil
+}
+
+// Check refuses with EINVALID a filter of an unknown status.
+func (f TaskFilter) Check() error {
+	if f.Status != "" && !slices.Contains(taskStatuses, f.Status) {
+		return gathering.Errorf(gathering.EINVALID, "background task status %q is unknown", f.Status)
+	}
+	return nil
+}
+
+// Check refuses with EINVALID the end of task id with a status other than
+// completed, failed or timed_out.
+func (e TaskEnd) Check(id string) error {
+	if e.Status != TaskCompleted && e.Status != TaskFailed && e.Status != TaskTimedOut {
+		return gathering.Errorf(gathering.EINVALID, "background task %s cannot finish as %q", id, e.Status)
+	}
+	return nil
+}
+
+// CheckLease refuses with EINVALID a step written under l that is not of
+// the task of l.
+func (s TaskStep) CheckLease(l Lease) error {
+	if s.TaskID != l.RunID {
+		return gathering.Errorf(gathering.EINVALID, "step of task %s under the lease of task %s", s.TaskID, l.RunID)
+	}
+	return nil
+}
+
+// CheckNumber refuses with EINVALID the start of a step numbered checkpoint
+// or less, or above maxSteps: a task continues after its checkpoint step,
+// up to its step limit.
+func (s TaskStep) CheckNumber(checkpoint, maxSteps int) error {
+	if s.Step <= checkpoint || s.Step > maxSteps {
+		return gathering.Errorf(gathering.EINVALID, "task %s cannot start step %d: it continues after step %d, up to %d",
+			s.TaskID, s.Step, checkpoint, maxSteps)
+	}
+	return nil
+}
+
+// CheckEnd refuses with EINVALID a step end that is not of the task of l,
+// whose status is not completed, failed or interrupted, or whose tool
+// calls or results are neither nil nor valid JSON.
+func (s TaskStep) CheckEnd(l Lease) error {
+	if err := s.CheckLease(l); err != nil {
+		return err
+	}
+	switch {
+	case s.Status != StepCompleted && s.Status != StepFailed && s.Status != StepInterrupted:
+		return gathering.Errorf(gathering.EINVALID, "step %d of task %s cannot finish as %q", s.Step, s.TaskID, s.Status)
+	case s.ToolCalls != nil && !ValidJSON(s.ToolCalls), s.ToolResults != nil && !ValidJSON(s.ToolResults):
+		return gathering.Errorf(gathering.EINVALID, "step %d of task %s: tool calls or results are not valid JSON",
+			s.Step, s.TaskID)
+	}
+	return nil
+}
+
+// NoRunningStepError is the ENOTFOUND of the end of step s when s is not
+// running.
+func NoRunningStepError(s TaskStep) error {
+	return gathering.Errorf(gathering.ENOTFOUND, "background task %s has no running step %d", s.TaskID, s.Step)
 }

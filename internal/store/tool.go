@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/gathering/gathering/internal/gathering"
 )
 
 // ToolStore keeps tool executions and the skills enabled for each agent.
@@ -113,4 +115,22 @@ type ToolExecutionFilter struct {
 	Tool    string
 	Status  ToolExecutionStatus
 	Page
+}
+
+// CheckNew refuses with EINVALID a new execution whose input is not JSON
+// or whose output is neither nil nor JSON.
+func (e ToolExecution) CheckNew() error {
+	if !json.Valid(e.Input) {
+		return gathering.Errorf(gathering.EINVALID, "tool execution %s: input is not valid JSON", e.ID)
+	}
+	return e.CheckUpdate()
+}
+
+// CheckUpdate refuses with EINVALID an update whose output is neither nil
+// nor JSON.
+func (e ToolExecution) CheckUpdate() error {
+	if e.Output != nil && !json.Valid(e.Output) {
+		return gathering.Errorf(gathering.EINVALID, "tool execution %s: output is not valid JSON", e.ID)
+	}
+	return nil
 }

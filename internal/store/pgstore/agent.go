@@ -25,16 +25,6 @@ const sessionColumns = `id, agent_id, user_id, title, created_at, updated_at`
 // messageColumns are the columns scanMessage reads, in order.
 const messageColumns = `id, session_id, agent_id, role, content, tool_calls, tool_call_id, is_error, tokens, created_at`
 
-// maxListPage caps the page size of the agent store's lists.
-const maxListPage = 500
-
-// listPage returns the LIMIT and OFFSET of a page of the agent store: 50
-// rows when Limit is not positive, never more than 500.
-func listPage(p store.Page) (limit, offset int) {
-	limit, offset = pageBounds(p)
-	return min(limit, maxListPage), offset
-}
-
 // listJSON is the stored form of a list of strings: a JSON array, [] for
 // nil.
 func listJSON(strs []string) string {
@@ -126,7 +116,7 @@ func (s *Store) AgentList(ctx context.Context, p store.Page) ([]store.Agent, int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM agents`).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count agents")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY id LIMIT $1 OFFSET $2`, limit, offset)
 	if err != nil {
 		return nil, 0, translate(err, "list agents")
@@ -197,7 +187,7 @@ func (s *Store) SessionList(ctx context.Context, agentID int64, p store.Page) ([
 	if err != nil {
 		return nil, 0, translate(err, "count sessions of agent %d", agentID)
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+sessionColumns+` FROM chat_sessions WHERE agent_id = $1
 		 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3`, agentID, limit, offset)
@@ -208,17 +198,6 @@ func (s *Store) SessionList(ctx context.Context, agentID int64, p store.Page) ([
 	return list, total, translate(err, "list sessions of agent %d", agentID)
 }
 
-// checkMessages refuses with EINVALID tool calls that are neither nil nor
-// JSON.
-func checkMessages(ms []store.ChatMessage) error {
-	for i, m := range ms {
-		if m.ToolCalls != nil && !json.Valid(m.ToolCalls) {
-			return gathering.Errorf(gathering.EINVALID, "message %d: tool calls are not valid JSON", i)
-		}
-	}
-	return nil
-}
-
 // MessagesAppend appends messages to a session in one transaction that
 // locks the session, so concurrent appends take turns and ids follow the
 // order of the messages. Each message takes the session's agent; the
@@ -226,7 +205,7 @@ func checkMessages(ms []store.ChatMessage) error {
 // ENOTFOUND when the session does not exist, EINVALID when tool calls are
 // not JSON.
 func (s *Store) MessagesAppend(ctx context.Context, sessionID string, ms []store.ChatMessage) ([]store.ChatMessage, error) {
-	if err := checkMessages(ms); err != nil {
+	if err := store.CheckMessages(ms); err != nil {
 		return nil, err
 	}
 	var out []store.ChatMessage
@@ -288,7 +267,7 @@ func (s *Store) MessageList(ctx context.Context, agentID int64, sessionID string
 	if err != nil {
 		return nil, 0, translate(err, "count messages of agent %d", agentID)
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+messageColumns+` FROM chat_messages WHERE agent_id = $1 AND ($2 = '' OR session_id = $2)
 		 ORDER BY id LIMIT $3 OFFSET $4`, agentID, sessionID, limit, offset)

@@ -68,7 +68,7 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]gathering
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_events`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count audit events")
 	}
-	limit, offset := pageBounds(f.Page)
+	limit, offset := f.Page.Bounds()
 	args = append(args, limit, offset)
 	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+auditColumns+` FROM audit_events%s

@@ -238,7 +238,7 @@ func (s *Store) PersonaList(ctx context.Context, p store.Page) ([]store.Persona,
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM personas`).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count personas")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+personaColumns+` FROM personas ORDER BY id LIMIT $1 OFFSET $2`, limit, offset)
 	if err != nil {

@@ -85,7 +85,7 @@ func (s *Store) CircleTaskList(ctx context.Context, f store.CircleTaskFilter, pg
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM circle_tasks WHERE `+circleTaskMatch, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count circle tasks")
 	}
-	limit, offset := listPage(pg)
+	limit, offset := pg.ListBounds()
 	rows, err := s.pool.Query(ctx, `SELECT `+circleTaskColumns+` FROM circle_tasks WHERE `+circleTaskMatch+`
 		 ORDER BY id LIMIT $8 OFFSET $9`, append(args, limit, offset)...)
 	return collectCircleTasks(rows, err, total, "list circle tasks")
@@ -254,7 +254,7 @@ func (s *Store) CircleConflictList(ctx context.Context, circleID int64, open *bo
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM circle_conflicts WHERE `+match, circleID, open).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count conflicts of circle %d", circleID)
 	}
-	limit, offset := listPage(pg)
+	limit, offset := pg.ListBounds()
 	rows, err := s.pool.Query(ctx, `SELECT `+circleConflictColumns+` FROM circle_conflicts WHERE `+match+`
 		 ORDER BY id LIMIT $3 OFFSET $4`, circleID, open, limit, offset)
 	if err != nil {

@@ -116,7 +116,7 @@ func (s *Store) ConversationList(ctx context.Context, f store.ConversationFilter
 	if err != nil {
 		return nil, 0, translate(err, "count conversations")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+conversationColumns+` FROM conversations WHERE $1::text = '' OR status = $1
 		 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, f.Status, limit, offset)
@@ -332,7 +332,7 @@ func (s *Store) ConversationMessages(ctx context.Context, id string, p store.Pag
 	if err != nil {
 		return nil, 0, translate(err, "count messages of conversation %s", id)
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+conversationMessageColumns+` FROM conversation_messages WHERE conversation_id = $1
 		 ORDER BY seq LIMIT $2 OFFSET $3`, id, limit, offset)

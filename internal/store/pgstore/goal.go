@@ -231,7 +231,7 @@ func (s *Store) GoalList(ctx context.Context, f store.GoalFilter, pg store.Page)
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM goals WHERE `+goalMatch, goalArgs(f)...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count goals")
 	}
-	limit, offset := listPage(pg)
+	limit, offset := pg.ListBounds()
 	rows, err := s.pool.Query(ctx, `SELECT `+goalColumns+` FROM goals WHERE `+goalMatch+` ORDER BY id LIMIT $6 OFFSET $7`,
 		append(goalArgs(f), limit, offset)...)
 	list, err := collectGoals(rows, err)

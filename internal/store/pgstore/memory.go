@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -82,20 +81,6 @@ func decodeTags(s string) ([]string, error) {
 	return tags, nil
 }
 
-// checkMemory refuses with EINVALID an entry of an unknown scope or type,
-// or whose Metadata is neither nil nor valid JSON.
-func checkMemory(m store.Memory) error {
-	switch {
-	case m.Scope != store.ScopeAgent && m.Scope != store.ScopeKnowledge:
-		return gathering.Errorf(gathering.EINVALID, "memory: unknown scope %q", m.Scope)
-	case !m.Type.Valid():
-		return gathering.Errorf(gathering.EINVALID, "memory: unknown type %q", m.Type)
-	case m.Metadata != nil && !json.Valid(m.Metadata):
-		return gathering.Errorf(gathering.EINVALID, "memory: metadata is not valid JSON")
-	}
-	return nil
-}
-
 // memoryInsert is the statement that stores one entry and returns its id.
 const memoryInsert = `INSERT INTO memories (scope, agent_id, type, content, title, source, category, document_id,
 	     chunk_index, importance, tags, metadata, embedder, dimension, vector, created_at, last_accessed_at,
@@ -134,7 +119,7 @@ func (s *Store) MemoryCreate(ctx context.Context, ms []store.Memory) ([]store.Me
 func memoryInserts(ms []store.Memory) (*pgx.Batch, error) {
 	batch := &pgx.Batch{}
 	for _, m := range ms {
-		if err := checkMemory(m); err != nil {
+		if err := m.Check(); err != nil {
 			return nil, err
 		}
 		batch.Queue(memoryInsert, m.Scope, nullID(m.AgentID), m.Type, m.Content, m.Title, m.Source, m.Category,
@@ -181,7 +166,7 @@ func (s *Store) MemoryList(ctx context.Context, f store.MemoryFilter, p store.Pa
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM memories`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count memories")
 	}
-	limit, offset := pageBounds(p)
+	limit, offset := p.Bounds()
 	args = append(args, limit, offset)
 	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+memoryColumns+` FROM memories%s
@@ -275,23 +260,7 @@ func (s *Store) MemoryGetMany(ctx context.Context, ids []int64) ([]store.Memory,
 	if err != nil {
 		return nil, translate(err, "get %d memories", len(ids))
 	}
-	return inIDOrder(ids, found), nil
-}
-
-// inIDOrder returns the entries of found in the order of ids, an entry as
-// many times as its id is listed; ids not found are left out.
-func inIDOrder(ids []int64, found []store.Memory) []store.Memory {
-	byID := make(map[int64]store.Memory, len(found))
-	for _, m := range found {
-		byID[m.ID] = m
-	}
-	out := make([]store.Memory, 0, len(found))
-	for _, id := range ids {
-		if m, ok := byID[id]; ok {
-			out = append(out, m)
-		}
-	}
-	return out
+	return store.MemoriesInIDOrder(ids, found), nil
 }
 
 // memoryWhere builds the WHERE clause of f from fixed conditions, one per

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,15 +38,6 @@ const leaseHolds = `id = $1 AND owner = $2 AND epoch = $3 AND status IN ('runnin
 // runMatch is the condition of a RunFilter ($1 pipeline id, $2 status),
 // whose zero fields match everything.
 const runMatch = `($1::bigint = 0 OR pipeline_id = $1) AND ($2 = '' OR status = $2)`
-
-// runStatuses and nodeStatuses are every status of a run and of a node
-// attempt.
-var (
-	runStatuses = []store.RunStatus{store.RunPending, store.RunRunning, store.RunWaitingApproval,
-		store.RunCompleted, store.RunFailed, store.RunCancelled, store.RunTimedOut}
-	nodeStatuses = []store.NodeStatus{store.NodePending, store.NodeRunning, store.NodeCompleted, store.NodeFailed,
-		store.NodeSkipped, store.NodeCancelled, store.NodeTimedOut}
-)
 
 // refusal is why a write of the run store changed nothing although nothing
 // failed; runError reports it as ECONFLICT.
@@ -119,54 +108,6 @@ func scanApproval(row pgx.Row) (store.Approval, error) {
 	return a, err
 }
 
-// validJSON reports whether raw is one JSON value in valid UTF-8.
-func validJSON(raw json.RawMessage) bool { return json.Valid(raw) && utf8.Valid(raw) }
-
-// checkRun refuses with EINVALID a run whose definition or trigger data is
-// not valid JSON.
-func checkRun(r store.PipelineRun) error {
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"nodes", r.Nodes}, {"edges", r.Edges}, {"settings", r.Settings}, {"trigger data", r.TriggerData}} {
-		if !validJSON(f.raw) {
-			return gathering.Errorf(gathering.EINVALID, "run %s: %s are not valid JSON", r.ID, f.name)
-		}
-	}
-	return nil
-}
-
-// checkNodeRun refuses with EINVALID an attempt that is not of the run of
-// l, has no known status or no positive number, or whose input or output
-// is neither nil nor valid JSON.
-func checkNodeRun(l store.Lease, n store.NodeRun) error {
-	switch {
-	case n.RunID != l.RunID:
-		return gathering.Errorf(gathering.EINVALID, "attempt of run %s under the lease of run %s", n.RunID, l.RunID)
-	case !slices.Contains(nodeStatuses, n.Status):
-		return gathering.Errorf(gathering.EINVALID, "node %s: unknown status %q", n.NodeID, n.Status)
-	case n.Attempt < 1:
-		return gathering.Errorf(gathering.EINVALID, "node %s: attempt %d is not positive", n.NodeID, n.Attempt)
-	case n.Input != nil && !validJSON(n.Input), n.Output != nil && !validJSON(n.Output):
-		return gathering.Errorf(gathering.EINVALID, "node %s: input or output is not valid JSON", n.NodeID)
-	}
-	return nil
-}
-
-// checkRunEnd refuses with EINVALID an end whose status is not final or
-// that gives attempts a status that is not final.
-func checkRunEnd(e store.RunEnd) error {
-	if !e.Status.Final() {
-		return gathering.Errorf(gathering.EINVALID, "run %s cannot finish as %q", e.RunID, e.Status)
-	}
-	for _, s := range []store.NodeStatus{e.Running, e.Pending} {
-		if !slices.Contains(nodeStatuses, s) || !s.Final() {
-			return gathering.Errorf(gathering.EINVALID, "run %s: attempts cannot finish as %q", e.RunID, s)
-		}
-	}
-	return nil
-}
-
 // RunCreate inserts a pending run with the id, pipeline, definition,
 // trigger data (JSON null when nil), creator and creation time of r; the
 // other fields of r are ignored: the run has no owner, epoch 0, no error
@@ -176,7 +117,7 @@ func (s *Store) RunCreate(ctx context.Context, r store.PipelineRun) error {
 	if r.TriggerData == nil {
 		r.TriggerData = json.RawMessage("null")
 	}
-	if err := checkRun(r); err != nil {
+	if err := r.Check(); err != nil {
 		return err
 	}
 	_, err := s.pool.Exec(ctx,
@@ -199,15 +140,15 @@ func (s *Store) RunGet(ctx context.Context, id string) (store.PipelineRun, error
 // holds 50 runs when Limit is not positive, and at most 500. EINVALID for
 // an unknown status.
 func (s *Store) RunList(ctx context.Context, f store.RunFilter, p store.Page) ([]store.PipelineRun, int, error) {
-	if f.Status != "" && !slices.Contains(runStatuses, f.Status) {
-		return nil, 0, gathering.Errorf(gathering.EINVALID, "run status %q is unknown", f.Status)
+	if err := f.Check(); err != nil {
+		return nil, 0, err
 	}
 	var total int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pipeline_runs WHERE `+runMatch, f.PipelineID, f.Status).Scan(&total)
 	if err != nil {
 		return nil, 0, translate(err, "count runs")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+runColumns+` FROM pipeline_runs WHERE `+runMatch+`
 		 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`, f.PipelineID, f.Status, limit, offset)
@@ -235,8 +176,8 @@ func (s *Store) RunCountUnfinished(ctx context.Context, pipelineID int64) (int, 
 // it, starts now; the run's other statuses stay. EINVALID for an empty
 // owner, ENOTFOUND when no run needs one.
 func (s *Store) RunClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (store.PipelineRun, error) {
-	if owner == "" {
-		return store.PipelineRun{}, gathering.Errorf(gathering.EINVALID, "a run's owner must not be empty")
+	if err := store.CheckRunOwner(owner); err != nil {
+		return store.PipelineRun{}, err
 	}
 	r, err := scanRun(s.pool.QueryRow(ctx,
 		`UPDATE pipeline_runs SET status = CASE status WHEN 'pending' THEN 'running' ELSE status END,
@@ -278,20 +219,7 @@ func (s *Store) extendLeases(ctx context.Context, update, what string, leases []
 	if err != nil {
 		return nil, translate(err, "extend %s leases", what)
 	}
-	return lostLeases(leases, kept), nil
-}
-
-// lostLeases returns the run ids of the leases that are not kept, sorted
-// and without repeats.
-func lostLeases(leases, kept []store.Lease) []string {
-	var lost []string
-	for _, l := range leases {
-		if !slices.Contains(kept, l) {
-			lost = append(lost, l.RunID)
-		}
-	}
-	slices.Sort(lost)
-	return slices.Compact(lost)
+	return store.LostLeases(leases, kept), nil
 }
 
 // RunRelease ends at now, and frees, a lease that still holds; a lease that
@@ -324,7 +252,7 @@ func (s *Store) RunSetStatus(ctx context.Context, l store.Lease, status store.Ru
 // still running or pending finished at e.At. EINVALID when e.Status, or a
 // status e gives attempts, is not final.
 func (s *Store) RunFinish(ctx context.Context, e store.RunEnd) (store.PipelineRun, bool, error) {
-	if err := checkRunEnd(e); err != nil {
+	if err := e.Check(); err != nil {
 		return store.PipelineRun{}, false, err
 	}
 	var run store.PipelineRun
@@ -332,7 +260,7 @@ func (s *Store) RunFinish(ctx context.Context, e store.RunEnd) (store.PipelineRu
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		run, err = scanRun(tx.QueryRow(ctx, `SELECT `+runColumns+` FROM pipeline_runs WHERE id = $1 FOR UPDATE`, e.RunID))
-		if err != nil || !finishable(run, e.Lease) {
+		if err != nil || !e.CanFinish(run) {
 			return err
 		}
 		run, err = scanRun(tx.QueryRow(ctx,
@@ -352,15 +280,6 @@ func (s *Store) RunFinish(ctx context.Context, e store.RunEnd) (store.PipelineRu
 		return store.PipelineRun{}, false, translate(err, "finish run %s", e.RunID)
 	}
 	return run, finished, nil
-}
-
-// finishable reports whether a RunEnd with lease l may finish r: r is not
-// finished and, when l is set, l holds (as leaseHolds says).
-func finishable(r store.PipelineRun, l *store.Lease) bool {
-	if r.Status.Final() {
-		return false
-	}
-	return l == nil || (r.Owner == l.Owner && r.Epoch == l.Epoch && r.Status != store.RunPending)
 }
 
 // RunRetry locks a failed run, turns it back to pending without owner,
@@ -432,7 +351,7 @@ func (s *Store) missingOr(ctx context.Context, why error, exists string, args ..
 // that run, or its status is unknown.
 func (s *Store) NodeRunsCreate(ctx context.Context, l store.Lease, runs []store.NodeRun) error {
 	for _, n := range runs {
-		if err := checkNodeRun(l, n); err != nil {
+		if err := n.Check(l); err != nil {
 			return err
 		}
 	}
@@ -461,7 +380,7 @@ func (s *Store) NodeRunsCreate(ctx context.Context, l store.Lease, runs []store.
 // matches only a pending or running attempt of a run so held. EINVALID
 // too when the attempt is not of the run of l, or its status is unknown.
 func (s *Store) NodeRunUpdate(ctx context.Context, l store.Lease, n store.NodeRun) error {
-	if err := checkNodeRun(l, n); err != nil {
+	if err := n.Check(l); err != nil {
 		return err
 	}
 	tag, err := s.pool.Exec(ctx,

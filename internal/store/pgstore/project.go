@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -32,9 +30,6 @@ const activityMatch = `project_id = $1 AND ($2 = '' OR kind = $2) AND ($3::bigin
 	AND ($4::bigint = 0 OR agent_id = $4) AND ($5 = '' OR path = $5)
 	AND ($6::timestamptz IS NULL OR at >= $6) AND ($7::timestamptz IS NULL OR at < $7)`
 
-// projectStatuses are the statuses a project may have.
-var projectStatuses = []string{store.ProjectActive, store.ProjectArchived}
-
 // errProjectChanged is why an update of a project matched no row although
 // the project exists.
 const errProjectChanged refusal = "the project was changed meanwhile"
@@ -56,26 +51,9 @@ func scanProject(row pgx.Row) (store.Project, error) {
 	return p, err
 }
 
-// checkProject refuses with EINVALID a project without a name, of an
-// unknown status, whose settings are not a JSON object or whose tags are
-// not valid UTF-8.
-func checkProject(p store.Project) error {
-	switch {
-	case p.Name == "":
-		return gathering.Errorf(gathering.EINVALID, "project: the name is empty")
-	case !slices.Contains(projectStatuses, p.Status):
-		return gathering.Errorf(gathering.EINVALID, "project %q: status %q is unknown", p.Name, p.Status)
-	case !store.JSONObject(p.Settings):
-		return gathering.Errorf(gathering.EINVALID, "project %q: its settings are not a JSON object", p.Name)
-	case slices.ContainsFunc(p.Tags, func(t string) bool { return !utf8.ValidString(t) }):
-		return gathering.Errorf(gathering.EINVALID, "project %q: a tag is not valid UTF-8", p.Name)
-	}
-	return nil
-}
-
 // ProjectCreate inserts a project at version 1 and returns it with its id.
 func (s *Store) ProjectCreate(ctx context.Context, p store.Project) (store.Project, error) {
-	if err := checkProject(p); err != nil {
+	if err := p.Check(); err != nil {
 		return store.Project{}, err
 	}
 	got, err := scanProject(s.pool.QueryRow(ctx,
@@ -97,15 +75,15 @@ func (s *Store) ProjectGet(ctx context.Context, id int64) (store.Project, error)
 // total count of matches. A page holds 50 projects when Limit is not
 // positive, and at most 500.
 func (s *Store) ProjectList(ctx context.Context, f store.ProjectFilter, pg store.Page) ([]store.Project, int, error) {
-	if f.Status != "" && !slices.Contains(projectStatuses, f.Status) {
-		return nil, 0, gathering.Errorf(gathering.EINVALID, "project status %q is unknown", f.Status)
+	if err := f.Check(); err != nil {
+		return nil, 0, err
 	}
 	var total int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM projects WHERE `+projectMatch, f.Status, f.Tag).Scan(&total)
 	if err != nil {
 		return nil, 0, translate(err, "count projects")
 	}
-	limit, offset := listPage(pg)
+	limit, offset := pg.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+projectColumns+` FROM projects WHERE `+projectMatch+` ORDER BY id LIMIT $3 OFFSET $4`,
 		f.Status, f.Tag, limit, offset)
@@ -121,7 +99,7 @@ func (s *Store) ProjectList(ctx context.Context, f store.ProjectFilter, pg store
 // version. When it matches no row it tells a missing project (ENOTFOUND)
 // from a changed one (ECONFLICT).
 func (s *Store) ProjectUpdate(ctx context.Context, p store.Project) (store.Project, error) {
-	if err := checkProject(p); err != nil {
+	if err := p.Check(); err != nil {
 		return store.Project{}, err
 	}
 	got, err := scanProject(s.pool.QueryRow(ctx,
@@ -198,24 +176,10 @@ func scanActivity(row pgx.Row) (store.Activity, error) {
 	return a, err
 }
 
-// checkActivity refuses with EINVALID an activity of an unknown kind,
-// without a summary, or whose details are neither nil nor a JSON object.
-func checkActivity(a store.Activity) error {
-	switch {
-	case !slices.Contains(store.ActivityKinds, a.Kind):
-		return gathering.Errorf(gathering.EINVALID, "activity: kind %q is unknown", a.Kind)
-	case a.Summary == "":
-		return gathering.Errorf(gathering.EINVALID, "activity: the summary is empty")
-	case a.Details != nil && !store.JSONObject(a.Details):
-		return gathering.Errorf(gathering.EINVALID, "activity: its details are not a JSON object")
-	}
-	return nil
-}
-
 // ActivityAdd appends an activity to a project's log and returns it with
 // its id; nil details are stored as {}.
 func (s *Store) ActivityAdd(ctx context.Context, a store.Activity) (store.Activity, error) {
-	if err := checkActivity(a); err != nil {
+	if err := a.Check(); err != nil {
 		return store.Activity{}, err
 	}
 	if a.Details == nil {
@@ -237,8 +201,8 @@ func activityArgs(f store.ActivityFilter) []any {
 // first, and the total count of matches. A page holds 50 activities when
 // Limit is not positive, and at most 500.
 func (s *Store) ActivityList(ctx context.Context, f store.ActivityFilter, pg store.Page) ([]store.Activity, int, error) {
-	if f.Kind != "" && !slices.Contains(store.ActivityKinds, f.Kind) {
-		return nil, 0, gathering.Errorf(gathering.EINVALID, "activity kind %q is unknown", f.Kind)
+	if err := f.Check(); err != nil {
+		return nil, 0, err
 	}
 	var total int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM project_activities WHERE `+activityMatch,
@@ -246,7 +210,7 @@ func (s *Store) ActivityList(ctx context.Context, f store.ActivityFilter, pg sto
 	if err != nil {
 		return nil, 0, translate(err, "count activities of project %d", f.ProjectID)
 	}
-	limit, offset := listPage(pg)
+	limit, offset := pg.ListBounds()
 	rows, err := s.pool.Query(ctx, `SELECT `+activityColumns+` FROM project_activities WHERE `+activityMatch+`
 		 ORDER BY at DESC, id DESC LIMIT $8 OFFSET $9`, append(activityArgs(f), limit, offset)...)
 	if err != nil {

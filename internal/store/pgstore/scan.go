@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/gathering/gathering/internal/store"
 )
 
 // nullTime returns nil for the zero time, so that it is stored as NULL.
@@ -31,18 +29,6 @@ func nullID(id int64) *int64 {
 	}
 	return &id
 }
-
-// pageBounds returns the LIMIT and OFFSET of a page: 50 rows when Limit is
-// not positive, from the start when Offset is negative.
-func pageBounds(p store.Page) (limit, offset int) {
-	if p.Limit <= 0 {
-		p.Limit = defaultPageLimit
-	}
-	return p.Limit, max(p.Offset, 0)
-}
-
-// defaultPageLimit is the page size when the caller asks for none.
-const defaultPageLimit = 50
 
 // affectedOne returns ENOTFOUND when a statement meant to change one row
 // changed none, and translates err otherwise.

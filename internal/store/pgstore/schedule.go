@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
 )
 
@@ -40,16 +37,6 @@ const actionDue = `status = 'active' AND schedule_type <> 'event'`
 // assumes) never skip each other's actions; its object is the id's low 31
 // bits, which fit the int4 the two-key lock takes.
 const scheduleLockKey = `hashtext('gathering.schedule:' || current_schema()), ($1::bigint % 2147483648)::int4`
-
-// The enumerations of an action.
-var (
-	actionTypes = []string{store.ActionRunTask, store.ActionExecutePipeline, store.ActionSendNotification,
-		store.ActionCallAPI}
-	scheduleTypes   = []string{store.ScheduleCron, store.ScheduleInterval, store.ScheduleOnce, store.ScheduleEvent}
-	actionStatuses  = []string{store.ActionActive, store.ActionPaused, store.ActionDisabled, store.ActionExpired}
-	overlapPolicies = []string{"skip", "queue_one", "allow"}
-	catchupPolicies = []string{"skip", "run_once", "run_all"}
-)
 
 // errActionChanged is why an update of an action matched no row although
 // the action exists.
@@ -90,37 +77,9 @@ func actionArgs(a store.ScheduledAction) []any {
 		a.ExecutionCount, nullID(a.CreatedBy), a.CreatedAt}
 }
 
-// checkAction refuses with EINVALID an action whose type, schedule type,
-// status or policy is unknown, whose config is not a JSON object, whose
-// event trigger is neither nil nor a JSON object, or whose tags are not
-// valid UTF-8.
-func checkAction(a store.ScheduledAction) error {
-	for _, e := range []struct {
-		name, value string
-		known       []string
-	}{
-		{"action type", a.ActionType, actionTypes}, {"schedule type", a.ScheduleType, scheduleTypes},
-		{"status", a.Status, actionStatuses}, {"overlap policy", a.OverlapPolicy, overlapPolicies},
-		{"catch-up policy", a.CatchupPolicy, catchupPolicies},
-	} {
-		if !slices.Contains(e.known, e.value) {
-			return gathering.Errorf(gathering.EINVALID, "action %q: %s %q is unknown", a.Name, e.name, e.value)
-		}
-	}
-	switch {
-	case !store.JSONObject(a.ActionConfig):
-		return gathering.Errorf(gathering.EINVALID, "action %q: its config is not a JSON object", a.Name)
-	case a.EventTrigger != nil && !store.JSONObject(a.EventTrigger):
-		return gathering.Errorf(gathering.EINVALID, "action %q: its event trigger is not a JSON object", a.Name)
-	case slices.ContainsFunc(a.Tags, func(t string) bool { return !utf8.ValidString(t) }):
-		return gathering.Errorf(gathering.EINVALID, "action %q: a tag is not valid UTF-8", a.Name)
-	}
-	return nil
-}
-
 // ActionCreate inserts an action at version 1 and returns it with its id.
 func (s *Store) ActionCreate(ctx context.Context, a store.ScheduledAction) (store.ScheduledAction, error) {
-	if err := checkAction(a); err != nil {
+	if err := a.Check(); err != nil {
 		return store.ScheduledAction{}, err
 	}
 	got, err := scanAction(s.pool.QueryRow(ctx,
@@ -141,7 +100,7 @@ func (s *Store) ActionGet(ctx context.Context, id int64) (store.ScheduledAction,
 // total count of matches. A page holds 50 actions when Limit is not
 // positive, and at most 500.
 func (s *Store) ActionList(ctx context.Context, f store.ActionFilter, p store.Page) ([]store.ScheduledAction, int, error) {
-	if err := checkActionFilter(f); err != nil {
+	if err := f.Check(); err != nil {
 		return nil, 0, err
 	}
 	var total int
@@ -150,24 +109,12 @@ func (s *Store) ActionList(ctx context.Context, f store.ActionFilter, p store.Pa
 	if err != nil {
 		return nil, 0, translate(err, "count actions")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+actionColumns+` FROM scheduled_actions WHERE `+actionMatch+` ORDER BY id LIMIT $5 OFFSET $6`,
 		f.Status, f.ActionType, f.AgentID, f.Tag, limit, offset)
 	list, err := collectActions(rows, err)
 	return list, total, translate(err, "list actions")
-}
-
-// checkActionFilter refuses with EINVALID a filter of an unknown status or
-// action type.
-func checkActionFilter(f store.ActionFilter) error {
-	if f.Status != "" && !slices.Contains(actionStatuses, f.Status) {
-		return gathering.Errorf(gathering.EINVALID, "action status %q is unknown", f.Status)
-	}
-	if f.ActionType != "" && !slices.Contains(actionTypes, f.ActionType) {
-		return gathering.Errorf(gathering.EINVALID, "action type %q is unknown", f.ActionType)
-	}
-	return nil
 }
 
 // collectActions reads every row of a query of actionColumns, unless the
@@ -184,7 +131,7 @@ func collectActions(rows pgx.Rows, err error) ([]store.ScheduledAction, error) {
 // the version. When it matches no row it tells a missing action
 // (ENOTFOUND) from a changed one (ECONFLICT).
 func (s *Store) ActionUpdate(ctx context.Context, a store.ScheduledAction) (store.ScheduledAction, error) {
-	if err := checkAction(a); err != nil {
+	if err := a.Check(); err != nil {
 		return store.ScheduledAction{}, err
 	}
 	got, err := scanAction(s.pool.QueryRow(ctx,

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,14 +26,6 @@ const scheduleRunInsert = `INSERT INTO schedule_runs (` + scheduleRunColumns + `
 // epoch) while that lease holds: the run still has that owner and epoch and
 // is running.
 const scheduleLeaseHolds = `id = $1 AND owner = $2 AND epoch = $3 AND status = 'running'`
-
-// The statuses and triggers of a schedule run.
-var (
-	scheduleRunStatuses = []string{store.ScheduleRunPending, store.ScheduleRunRunning, store.ScheduleRunCompleted,
-		store.ScheduleRunFailed, store.ScheduleRunSkipped}
-	scheduleRunTriggers = []string{store.TriggeredByScheduler, store.TriggeredByManual, store.TriggeredByEvent,
-		store.TriggeredByRecovery}
-)
 
 // errActionHeld is why a due action was skipped: another transaction holds
 // its advisory lock.
@@ -63,47 +54,6 @@ func scheduleRunArgs(r store.ScheduleRun) []any {
 		nullTime(r.FinishedAt), r.Owner, r.Epoch, nullTime(r.LeaseUntil), r.Depth}
 }
 
-// newScheduleRun is r as inserted: attempt 1 when it has none, epoch 1
-// when running, else no owner, epoch or lease. EINVALID when r has no id
-// or time, an unknown status or trigger, invalid JSON or a negative depth.
-func newScheduleRun(r store.ScheduleRun) (store.ScheduleRun, error) {
-	r.Attempt = max(r.Attempt, 1)
-	if r.Status == store.ScheduleRunRunning {
-		r.Epoch = 1
-	} else {
-		r.Owner, r.Epoch, r.LeaseUntil = "", 0, time.Time{}
-	}
-	switch {
-	case r.ID == "" || r.ScheduledFor.IsZero():
-		return r, gathering.Errorf(gathering.EINVALID, "a run of action %d needs an id and a time", r.ActionID)
-	case !slices.Contains(scheduleRunStatuses, r.Status), !slices.Contains(scheduleRunTriggers, r.TriggeredBy):
-		return r, gathering.Errorf(gathering.EINVALID, "run %s: status %q or trigger %q is unknown", r.ID, r.Status,
-			r.TriggeredBy)
-	case r.Status == store.ScheduleRunRunning && r.Owner == "":
-		return r, gathering.Errorf(gathering.EINVALID, "running run %s has no owner", r.ID)
-	case r.Result != nil && !validJSON(r.Result), r.TriggerData != nil && !validJSON(r.TriggerData):
-		return r, gathering.Errorf(gathering.EINVALID, "run %s: result or trigger data is not valid JSON", r.ID)
-	case r.Depth < 0:
-		return r, gathering.Errorf(gathering.EINVALID, "run %s: depth %d is negative", r.ID, r.Depth)
-	}
-	return r, nil
-}
-
-// plannedRun is a run a plan lists for action a, claimed at now for owner
-// until leaseUntil when running, as newScheduleRun inserts it. EINVALID
-// when it is not pending, running or skipped.
-func plannedRun(r store.ScheduleRun, a int64, c dueClaim) (store.ScheduleRun, error) {
-	r.ActionID, r.TriggeredBy = a, cmp.Or(r.TriggeredBy, store.TriggeredByScheduler)
-	switch r.Status {
-	case store.ScheduleRunRunning:
-		r.Owner, r.LeaseUntil, r.StartedAt = c.owner, c.leaseUntil, c.now
-	case store.ScheduleRunPending, store.ScheduleRunSkipped:
-	default:
-		return r, gathering.Errorf(gathering.EINVALID, "action %d: a plan cannot record a %q run", a, r.Status)
-	}
-	return newScheduleRun(r)
-}
-
 // dueClaim is one ActionClaimDue call: when it claims, for whom, and how
 // the scheduler plans each action.
 type dueClaim struct {
@@ -120,8 +70,8 @@ type dueClaim struct {
 // closed).
 func (s *Store) ActionClaimDue(ctx context.Context, now time.Time, limit int, owner string, leaseUntil time.Time,
 	plan func(a store.ScheduledAction, unfinished int) store.ClaimPlan) ([]store.ScheduleRun, error) {
-	if owner == "" {
-		return nil, gathering.Errorf(gathering.EINVALID, "a run's owner must not be empty")
+	if err := store.CheckRunOwner(owner); err != nil {
+		return nil, err
 	}
 	c := dueClaim{now: now, leaseUntil: leaseUntil, owner: owner, plan: plan}
 	var claimed []store.ScheduleRun
@@ -183,13 +133,13 @@ func (s *Store) claimAction(ctx context.Context, c dueClaim, seen []int64) (int6
 // inserted unless their occurrence exists, and the action's advance. It
 // returns the inserted running runs.
 func applyPlan(ctx context.Context, tx pgx.Tx, id int64, c dueClaim, plan store.ClaimPlan) ([]store.ScheduleRun, error) {
-	if !slices.Contains(actionStatuses, plan.Status) {
-		return nil, gathering.Errorf(gathering.EINVALID, "action %d: a plan cannot set status %q", id, plan.Status)
+	if err := plan.Check(id); err != nil {
+		return nil, err
 	}
 	var claimed []store.ScheduleRun
 	var last time.Time
 	for _, planned := range plan.Runs {
-		r, err := plannedRun(planned, id, c)
+		r, err := planned.Planned(id, c.owner, c.now, c.leaseUntil)
 		if err != nil {
 			return nil, err
 		}
@@ -208,17 +158,17 @@ func applyPlan(ctx context.Context, tx pgx.Tx, id int64, c dueClaim, plan store.
 	return claimed, advanceAction(ctx, tx, id, plan, last, c.now)
 }
 
-// ActionFire inserts one run of an action, as firedRun makes it; an event
-// run counts on its action in the same transaction, which locks the action
-// first (the order ActionDelete and ScheduleRunFinish lock in).
+// ActionFire inserts one run of an action, as ScheduleRun.Fired makes it;
+// an event run counts on its action in the same transaction, which locks
+// the action first (the order ActionDelete and ScheduleRunFinish lock in).
 func (s *Store) ActionFire(ctx context.Context, r store.ScheduleRun) (store.ScheduleRun, error) {
-	r, err := firedRun(r)
+	r, err := r.Fired()
 	if err != nil {
 		return store.ScheduleRun{}, err
 	}
 	var got store.ScheduleRun
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if countsOnAction(r) {
+		if r.CountsOnAction() {
 			if err := countEventRun(ctx, tx, r); err != nil {
 				return err
 			}
@@ -228,29 +178,6 @@ func (s *Store) ActionFire(ctx context.Context, r store.ScheduleRun) (store.Sche
 		return err
 	})
 	return got, refError(err, gathering.ENOTFOUND, "action not found", "fire action %d", r.ActionID)
-}
-
-// firedRun is r as ActionFire inserts it: pending when it has no status.
-// EINVALID as newScheduleRun, and when it is neither pending, running nor
-// skipped, or skipped without a finish.
-func firedRun(r store.ScheduleRun) (store.ScheduleRun, error) {
-	r.Status = cmp.Or(r.Status, store.ScheduleRunPending)
-	switch r.Status {
-	case store.ScheduleRunPending, store.ScheduleRunRunning:
-	case store.ScheduleRunSkipped:
-		if r.FinishedAt.IsZero() {
-			return r, gathering.Errorf(gathering.EINVALID, "skipped run %s has no finish time", r.ID)
-		}
-	default:
-		return r, gathering.Errorf(gathering.EINVALID, "a fired run cannot be %q", r.Status)
-	}
-	return newScheduleRun(r)
-}
-
-// countsOnAction reports whether firing r is an execution of its action:
-// an event run that is not skipped.
-func countsOnAction(r store.ScheduleRun) bool {
-	return r.TriggeredBy == store.TriggeredByEvent && r.Status != store.ScheduleRunSkipped
 }
 
 // countEventRun counts, in tx, event run r on its action while the action
@@ -303,7 +230,7 @@ func (s *Store) ScheduleRunList(ctx context.Context, actionID int64, p store.Pag
 	if err != nil {
 		return nil, 0, translate(err, "count runs of action %d", actionID)
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx, `SELECT `+scheduleRunColumns+` FROM schedule_runs WHERE action_id = $1
 		 ORDER BY scheduled_for DESC LIMIT $2 OFFSET $3`, actionID, limit, offset)
 	if err != nil {
@@ -320,8 +247,8 @@ func (s *Store) ScheduleRunList(ctx context.Context, actionID int64, p store.Pag
 // claims pass over a run another claim is taking and never take the same
 // one.
 func (s *Store) ScheduleRunClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (store.ScheduleRun, error) {
-	if owner == "" {
-		return store.ScheduleRun{}, gathering.Errorf(gathering.EINVALID, "a run's owner must not be empty")
+	if err := store.CheckRunOwner(owner); err != nil {
+		return store.ScheduleRun{}, err
 	}
 	r, err := scanScheduleRun(s.pool.QueryRow(ctx,
 		`UPDATE schedule_runs SET status = 'running', owner = $1, epoch = epoch + 1, lease_until = $3, started_at = $2,
@@ -384,7 +311,7 @@ func (s *Store) ScheduleRunLink(ctx context.Context, l store.Lease, pipelineRunI
 // ScheduleRunFinish finishes a run held by l and counts it on its action,
 // in one transaction that locks the action first, then the run.
 func (s *Store) ScheduleRunFinish(ctx context.Context, l store.Lease, r store.ScheduleRun) error {
-	if err := checkScheduleFinish(l, r); err != nil {
+	if err := r.CheckFinish(l); err != nil {
 		return err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -408,21 +335,4 @@ func (s *Store) ScheduleRunFinish(ctx context.Context, l store.Lease, r store.Sc
 		err = s.missingOr(ctx, errLeaseLost, `SELECT EXISTS (SELECT 1 FROM schedule_runs WHERE id = $1)`, l.RunID)
 	}
 	return runError(err, "finish schedule run %s", l.RunID)
-}
-
-// checkScheduleFinish refuses with EINVALID an outcome that is not final,
-// has no time, is of another run than l's, or whose result is invalid JSON.
-func checkScheduleFinish(l store.Lease, r store.ScheduleRun) error {
-	switch {
-	case r.Status != store.ScheduleRunCompleted && r.Status != store.ScheduleRunFailed &&
-		r.Status != store.ScheduleRunSkipped:
-		return gathering.Errorf(gathering.EINVALID, "schedule run %s cannot finish as %q", l.RunID, r.Status)
-	case r.FinishedAt.IsZero():
-		return gathering.Errorf(gathering.EINVALID, "schedule run %s: the outcome has no time", l.RunID)
-	case r.ID != "" && r.ID != l.RunID:
-		return gathering.Errorf(gathering.EINVALID, "outcome of run %s under the lease of run %s", r.ID, l.RunID)
-	case r.Result != nil && !validJSON(r.Result):
-		return gathering.Errorf(gathering.EINVALID, "schedule run %s: the result is not valid JSON", l.RunID)
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,10 +49,6 @@ const interruptSteps = `UPDATE background_task_steps SET status = 'interrupted',
 // taskExists looks up task $1.
 const taskExists = `SELECT EXISTS (SELECT 1 FROM background_tasks WHERE id = $1)`
 
-// taskStatuses is every status of a task.
-var taskStatuses = []store.TaskStatus{store.TaskRunning, store.TaskPaused, store.TaskCompleted, store.TaskFailed,
-	store.TaskCancelled, store.TaskTimedOut}
-
 // The refusals of the task store.
 const (
 	errTaskNotRunning refusal = "the task is not running"
@@ -96,41 +91,6 @@ func scanStep(row pgx.Row) (store.TaskStep, error) {
 	return s, err
 }
 
-// checkNewTask refuses with EINVALID a task without an id or a goal, or
-// whose step limit, checkpoint interval or timeout is below 1.
-func checkNewTask(t store.BackgroundTask) error {
-	switch {
-	case t.ID == "" || t.Goal == "":
-		return gathering.Errorf(gathering.EINVALID, "a background task needs an id and a goal")
-	case t.MaxSteps < 1 || t.CheckpointInterval < 1 || t.TimeoutSec < 1:
-		return gathering.Errorf(gathering.EINVALID,
-			"background task %s: max steps, checkpoint interval and timeout must be at least 1", t.ID)
-	}
-	return nil
-}
-
-// checkStepEnd refuses with EINVALID a step end that is not of the task of
-// l, whose status is not completed, failed or interrupted, or whose tool
-// calls or results are neither nil nor valid JSON.
-func checkStepEnd(l store.Lease, s store.TaskStep) error {
-	switch {
-	case s.TaskID != l.RunID:
-		return gathering.Errorf(gathering.EINVALID, "step of task %s under the lease of task %s", s.TaskID, l.RunID)
-	case s.Status != store.StepCompleted && s.Status != store.StepFailed && s.Status != store.StepInterrupted:
-		return gathering.Errorf(gathering.EINVALID, "step %d of task %s cannot finish as %q", s.Step, s.TaskID, s.Status)
-	case s.ToolCalls != nil && !validJSON(s.ToolCalls), s.ToolResults != nil && !validJSON(s.ToolResults):
-		return gathering.Errorf(gathering.EINVALID, "step %d of task %s: tool calls or results are not valid JSON",
-			s.Step, s.TaskID)
-	}
-	return nil
-}
-
-// noRunningStep is the ENOTFOUND of a step end for a step that is not
-// running.
-func noRunningStep(s store.TaskStep) error {
-	return gathering.Errorf(gathering.ENOTFOUND, "background task %s has no running step %d", s.TaskID, s.Step)
-}
-
 // underTaskLimit takes the task limit lock in tx, then refuses with
 // ERATELIMITED when maxRunning tasks or more are running.
 func underTaskLimit(ctx context.Context, tx pgx.Tx, maxRunning int) error {
@@ -151,7 +111,7 @@ func underTaskLimit(ctx context.Context, tx pgx.Tx, maxRunning int) error {
 // session and creation time of t (also its UpdatedAt), in a transaction
 // that holds the task limit lock while it counts the running tasks.
 func (s *Store) TaskCreate(ctx context.Context, t store.BackgroundTask, maxRunning int) (store.BackgroundTask, error) {
-	if err := checkNewTask(t); err != nil {
+	if err := t.CheckNew(); err != nil {
 		return store.BackgroundTask{}, err
 	}
 	var got store.BackgroundTask
@@ -185,8 +145,8 @@ func (s *Store) TaskGet(ctx context.Context, id string) (store.BackgroundTask, e
 // CreatedAt, then ID in byte order), and the total count of matches. A
 // page holds 50 tasks when Limit is not positive, and at most 500.
 func (s *Store) TaskList(ctx context.Context, f store.TaskFilter, p store.Page) ([]store.BackgroundTask, int, error) {
-	if f.Status != "" && !slices.Contains(taskStatuses, f.Status) {
-		return nil, 0, gathering.Errorf(gathering.EINVALID, "background task status %q is unknown", f.Status)
+	if err := f.Check(); err != nil {
+		return nil, 0, err
 	}
 	var total int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM background_tasks WHERE `+taskMatch,
@@ -194,7 +154,7 @@ func (s *Store) TaskList(ctx context.Context, f store.TaskFilter, p store.Page) 
 	if err != nil {
 		return nil, 0, translate(err, "count background tasks")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.pool.Query(ctx,
 		`SELECT `+taskColumns+` FROM background_tasks WHERE `+taskMatch+`
 		 ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5`, f.AgentID, f.UserID, f.Status, limit, offset)
@@ -218,8 +178,8 @@ func (s *Store) TaskCountRunning(ctx context.Context) (int, error) {
 // LOCKED, so concurrent claims pass over a task another claim is taking
 // and never take the same one.
 func (s *Store) TaskClaim(ctx context.Context, owner string, now, leaseUntil time.Time) (store.BackgroundTask, error) {
-	if owner == "" {
-		return store.BackgroundTask{}, gathering.Errorf(gathering.EINVALID, "a background task's owner must not be empty")
+	if err := store.CheckTaskOwner(owner); err != nil {
+		return store.BackgroundTask{}, err
 	}
 	var t store.BackgroundTask
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -292,17 +252,16 @@ func (s *Store) TaskRelease(ctx context.Context, l store.Lease, now time.Time) e
 // other fields are ignored), in one transaction that locks the task while
 // the lease holds. EINVALID too when s is not of the task of l.
 func (s *Store) TaskStepStart(ctx context.Context, l store.Lease, st store.TaskStep) error {
-	if st.TaskID != l.RunID {
-		return gathering.Errorf(gathering.EINVALID, "step of task %s under the lease of task %s", st.TaskID, l.RunID)
+	if err := st.CheckLease(l); err != nil {
+		return err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		checkpoint, maxSteps, err := lockTask(ctx, tx, l)
 		if err != nil {
 			return err
 		}
-		if st.Step <= checkpoint || st.Step > maxSteps {
-			return gathering.Errorf(gathering.EINVALID, "task %s cannot start step %d: it continues after step %d, up to %d",
-				st.TaskID, st.Step, checkpoint, maxSteps)
+		if err := st.CheckNumber(checkpoint, maxSteps); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM background_task_steps WHERE task_id = $1 AND step >= $2`,
 			st.TaskID, st.Step); err != nil {
@@ -322,7 +281,7 @@ func (s *Store) TaskStepStart(ctx context.Context, l store.Lease, st store.TaskS
 // UpdatedAt becomes the step's FinishedAt. EINVALID too when s is not of
 // the task of l.
 func (s *Store) TaskStepFinish(ctx context.Context, l store.Lease, st store.TaskStep, p store.TaskProgress) error {
-	if err := checkStepEnd(l, st); err != nil {
+	if err := st.CheckEnd(l); err != nil {
 		return err
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -339,7 +298,7 @@ func (s *Store) TaskStepFinish(ctx context.Context, l store.Lease, st store.Task
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return noRunningStep(st)
+			return store.NoRunningStepError(st)
 		}
 		_, err = tx.Exec(ctx,
 			`UPDATE background_tasks SET input_tokens = input_tokens + $2, output_tokens = output_tokens + $3,
@@ -357,9 +316,8 @@ func (s *Store) TaskStepFinish(ctx context.Context, l store.Lease, st store.Task
 // of who ran it last), and the running steps are interrupted at end.At,
 // which is also the task's UpdatedAt. EINVALID for another status.
 func (s *Store) TaskFinish(ctx context.Context, l store.Lease, end store.TaskEnd) (store.BackgroundTask, error) {
-	if end.Status != store.TaskCompleted && end.Status != store.TaskFailed && end.Status != store.TaskTimedOut {
-		return store.BackgroundTask{}, gathering.Errorf(gathering.EINVALID, "background task %s cannot finish as %q",
-			l.RunID, end.Status)
+	if err := end.Check(l.RunID); err != nil {
+		return store.BackgroundTask{}, err
 	}
 	var t store.BackgroundTask
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {

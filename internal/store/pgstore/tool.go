@@ -25,9 +25,6 @@ const unfinished = `('pending', 'running', 'awaiting_confirmation')`
 // failed.
 const interruptedMessage = "The server stopped while the tool was running."
 
-// maxToolPage caps the page size of ToolExecutionList.
-const maxToolPage = 500
-
 // scanTool reads one tool_executions row, with its times in UTC and its
 // JSON as the stored bytes.
 func scanTool(row pgx.Row) (store.ToolExecution, error) {
@@ -71,22 +68,10 @@ func nullJSON(raw json.RawMessage) *string {
 	return &s
 }
 
-// checkToolJSON refuses with EINVALID an output that is neither nil nor
-// JSON and, when withInput, an input that is not JSON.
-func checkToolJSON(e store.ToolExecution, withInput bool) error {
-	if withInput && !json.Valid(e.Input) {
-		return gathering.Errorf(gathering.EINVALID, "tool execution %s: input is not valid JSON", e.ID)
-	}
-	if e.Output != nil && !json.Valid(e.Output) {
-		return gathering.Errorf(gathering.EINVALID, "tool execution %s: output is not valid JSON", e.ID)
-	}
-	return nil
-}
-
 // ToolExecutionCreate inserts an execution whose ID the caller chose;
 // ECONFLICT when the id exists, EINVALID when its JSON is not valid.
 func (s *Store) ToolExecutionCreate(ctx context.Context, e store.ToolExecution) error {
-	if err := checkToolJSON(e, true); err != nil {
+	if err := e.CheckNew(); err != nil {
 		return err
 	}
 	_, err := s.pool.Exec(ctx,
@@ -102,7 +87,7 @@ func (s *Store) ToolExecutionCreate(ctx context.Context, e store.ToolExecution) 
 // that only matches an unfinished row; when it matches none, it tells a
 // missing row (ENOTFOUND) from a finished one (ECONFLICT).
 func (s *Store) ToolExecutionUpdate(ctx context.Context, e store.ToolExecution) error {
-	if err := checkToolJSON(e, false); err != nil {
+	if err := e.CheckUpdate(); err != nil {
 		return err
 	}
 	tag, err := s.pool.Exec(ctx,
@@ -147,8 +132,8 @@ func (s *Store) ToolExecutionList(ctx context.Context, f store.ToolExecutionFilt
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tool_executions`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count tool executions")
 	}
-	limit, offset := pageBounds(f.Page)
-	args = append(args, min(limit, maxToolPage), offset)
+	limit, offset := f.Page.ListBounds()
+	args = append(args, limit, offset)
 	// sqlcheck: the format fills in only the fixed WHERE conditions built above and $N placeholder numbers; every value is a parameter
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+toolColumns+` FROM tool_executions%s
 		 ORDER BY created_at DESC, id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)

@@ -63,7 +63,7 @@ func (s *Store) UserList(ctx context.Context, p store.Page) ([]gathering.User, i
 	if err != nil {
 		return nil, 0, err
 	}
-	limit, offset := pageBounds(p)
+	limit, offset := p.Bounds()
 	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY id LIMIT $1 OFFSET $2`, limit, offset)
 	if err != nil {
 		return nil, 0, translate(err, "list users")

@@ -26,16 +26,6 @@ const sessionColumns = `id, agent_id, user_id, title, created_at, updated_at`
 // messageColumns are the columns scanMessage reads, in order.
 const messageColumns = `id, session_id, agent_id, role, content, tool_calls, tool_call_id, is_error, tokens, created_at`
 
-// maxListPage caps the page size of the agent store's lists.
-const maxListPage = 500
-
-// listPage returns the LIMIT and OFFSET of a page of the agent store: 50
-// rows when Limit is not positive, never more than 500.
-func listPage(p store.Page) (limit, offset int) {
-	limit, offset = pageBounds(p)
-	return min(limit, maxListPage), offset
-}
-
 // listJSON is the stored form of a list of strings: a JSON array, [] for
 // nil.
 func listJSON(strs []string) string {
@@ -126,7 +116,7 @@ func (s *Store) AgentList(ctx context.Context, p store.Page) ([]store.Agent, int
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM agents`).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count agents")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.read.QueryContext(ctx, `SELECT `+agentColumns+` FROM agents ORDER BY id LIMIT ? OFFSET ?`, limit, offset)
 	if err != nil {
 		return nil, 0, translate(err, "list agents")
@@ -200,7 +190,7 @@ func (s *Store) SessionList(ctx context.Context, agentID int64, p store.Page) ([
 	if err != nil {
 		return nil, 0, translate(err, "count sessions of agent %d", agentID)
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+sessionColumns+` FROM chat_sessions WHERE agent_id = ?
 		 ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?`, agentID, limit, offset)
@@ -211,24 +201,13 @@ func (s *Store) SessionList(ctx context.Context, agentID int64, p store.Page) ([
 	return list, total, translate(err, "list sessions of agent %d", agentID)
 }
 
-// checkMessages refuses with EINVALID tool calls that are neither nil nor
-// JSON.
-func checkMessages(ms []store.ChatMessage) error {
-	for i, m := range ms {
-		if m.ToolCalls != nil && !json.Valid(m.ToolCalls) {
-			return gathering.Errorf(gathering.EINVALID, "message %d: tool calls are not valid JSON", i)
-		}
-	}
-	return nil
-}
-
 // MessagesAppend appends messages to a session in one write transaction,
 // so ids follow the order of the messages. Each message takes the session's
 // agent; the session's updated_at becomes the latest CreatedAt if that is
 // later. ENOTFOUND when the session does not exist, EINVALID when tool
 // calls are not JSON.
 func (s *Store) MessagesAppend(ctx context.Context, sessionID string, ms []store.ChatMessage) ([]store.ChatMessage, error) {
-	if err := checkMessages(ms); err != nil {
+	if err := store.CheckMessages(ms); err != nil {
 		return nil, err
 	}
 	out, err := s.appendMessages(ctx, sessionID, ms)
@@ -290,7 +269,7 @@ func (s *Store) MessageList(ctx context.Context, agentID int64, sessionID string
 	if err != nil {
 		return nil, 0, translate(err, "count messages of agent %d", agentID)
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+messageColumns+` FROM chat_messages WHERE agent_id = ?1 AND (?2 = '' OR session_id = ?2)
 		 ORDER BY id LIMIT ?3 OFFSET ?4`, agentID, sessionID, limit, offset)

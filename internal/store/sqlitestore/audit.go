@@ -62,7 +62,7 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]gathering
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_events`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count audit events")
 	}
-	limit, offset := pageBounds(f.Page)
+	limit, offset := f.Page.Bounds()
 	// sqlcheck: where holds only auditWhere's fixed conditions; values are parameters
 	rows, err := s.read.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_events`+where+`
 		 ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)

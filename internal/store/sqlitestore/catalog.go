@@ -232,7 +232,7 @@ func (s *Store) PersonaList(ctx context.Context, p store.Page) ([]store.Persona,
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM personas`).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count personas")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+personaColumns+` FROM personas ORDER BY id LIMIT ? OFFSET ?`, limit, offset)
 	if err != nil {

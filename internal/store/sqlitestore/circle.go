@@ -77,7 +77,7 @@ func (s *Store) CircleList(ctx context.Context, f store.CircleFilter, pg store.P
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM circles WHERE `+circleMatch, f.Status, f.ProjectID).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count circles")
 	}
-	limit, offset := listPage(pg)
+	limit, offset := pg.ListBounds()
 	rows, err := s.read.QueryContext(ctx, `SELECT `+circleColumns+` FROM circles WHERE `+circleMatch+`
 		 ORDER BY id LIMIT ?3 OFFSET ?4`, f.Status, f.ProjectID, limit, offset)
 	if err != nil {

@@ -217,7 +217,7 @@ func (s *Store) GoalList(ctx context.Context, f store.GoalFilter, pg store.Page)
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM goals WHERE `+goalMatch, goalArgs(f)...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count goals")
 	}
-	limit, offset := listPage(pg)
+	limit, offset := pg.ListBounds()
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+goalColumns+` FROM goals WHERE `+goalMatch+` ORDER BY id LIMIT ?6 OFFSET ?7`,
 		append(goalArgs(f), limit, offset)...)

@@ -90,20 +90,6 @@ func decodeTags(s string) ([]string, error) {
 	return tags, nil
 }
 
-// checkMemory refuses with EINVALID an entry of an unknown scope or type,
-// or whose Metadata is neither nil nor valid JSON.
-func checkMemory(m store.Memory) error {
-	switch {
-	case m.Scope != store.ScopeAgent && m.Scope != store.ScopeKnowledge:
-		return gathering.Errorf(gathering.EINVALID, "memory: unknown scope %q", m.Scope)
-	case !m.Type.Valid():
-		return gathering.Errorf(gathering.EINVALID, "memory: unknown type %q", m.Type)
-	case m.Metadata != nil && !json.Valid(m.Metadata):
-		return gathering.Errorf(gathering.EINVALID, "memory: metadata is not valid JSON")
-	}
-	return nil
-}
-
 // MemoryCreate checks every entry, then inserts them in one transaction
 // and returns them with their ids, in order; EINVALID (and nothing stored)
 // when one of them is invalid.
@@ -112,7 +98,7 @@ func (s *Store) MemoryCreate(ctx context.Context, ms []store.Memory) ([]store.Me
 		return nil, nil
 	}
 	for _, m := range ms {
-		if err := checkMemory(m); err != nil {
+		if err := m.Check(); err != nil {
 			return nil, err
 		}
 	}
@@ -190,7 +176,7 @@ func (s *Store) MemoryList(ctx context.Context, f store.MemoryFilter, p store.Pa
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM memories`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count memories")
 	}
-	limit, offset := pageBounds(p)
+	limit, offset := p.Bounds()
 	// sqlcheck: where holds only memoryWhere's fixed conditions; values are parameters
 	rows, err := s.read.QueryContext(ctx, `SELECT `+memoryColumns+` FROM memories`+where+`
 		 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
@@ -284,23 +270,7 @@ func (s *Store) MemoryGetMany(ctx context.Context, ids []int64) ([]store.Memory,
 	if err != nil {
 		return nil, translate(err, "get %d memories", len(ids))
 	}
-	return inIDOrder(ids, found), nil
-}
-
-// inIDOrder returns the entries of found in the order of ids, an entry as
-// many times as its id is listed; ids not found are left out.
-func inIDOrder(ids []int64, found []store.Memory) []store.Memory {
-	byID := make(map[int64]store.Memory, len(found))
-	for _, m := range found {
-		byID[m.ID] = m
-	}
-	out := make([]store.Memory, 0, len(found))
-	for _, id := range ids {
-		if m, ok := byID[id]; ok {
-			out = append(out, m)
-		}
-	}
-	return out
+	return store.MemoriesInIDOrder(ids, found), nil
 }
 
 // memoryWhere builds the WHERE clause of f from fixed conditions, one per

@@ -1,12 +1,10 @@
 package sqlitestore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"unicode/utf8"
 
 	"github.com/gathering/gathering/internal/gathering"
 	"github.com/gathering/gathering/internal/store"
@@ -30,50 +28,11 @@ func scanPipeline(row scanner) (store.Pipeline, error) {
 	return p, err
 }
 
-// checkPipeline refuses with EINVALID a pipeline whose status is not one of
-// the three, or whose nodes or edges are not a JSON array or settings not a
-// JSON object (in valid UTF-8).
-func checkPipeline(p store.Pipeline) error {
-	switch p.Status {
-	case store.PipelineDraft, store.PipelineActive, store.PipelinePaused:
-	default:
-		return gathering.Errorf(gathering.EINVALID, "pipeline %q: status %q is not draft, active or paused", p.Name, p.Status)
-	}
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		kind string
-		open byte
-	}{
-		{"nodes", p.Nodes, "an array", '['},
-		{"edges", p.Edges, "an array", '['},
-		{"settings", p.Settings, "an object", '{'},
-	} {
-		if !json.Valid(f.raw) || !utf8.Valid(f.raw) {
-			return gathering.Errorf(gathering.EINVALID, "pipeline %q: %s are not valid JSON", p.Name, f.name)
-		}
-		if bytes.TrimLeft(f.raw, " \t\r\n")[0] != f.open {
-			return gathering.Errorf(gathering.EINVALID, "pipeline %q: %s are not %s", p.Name, f.name, f.kind)
-		}
-	}
-	return nil
-}
-
-// checkPipelineStatus refuses with EINVALID a list filter that is neither
-// empty nor a pipeline status.
-func checkPipelineStatus(status store.PipelineStatus) error {
-	switch status {
-	case "", store.PipelineDraft, store.PipelineActive, store.PipelinePaused:
-		return nil
-	}
-	return gathering.Errorf(gathering.EINVALID, "pipeline status %q is not draft, active or paused", status)
-}
-
 // PipelineCreate inserts a pipeline at version 1 and returns it with its
 // id; ECONFLICT when its name is taken, EINVALID when its status or JSON is
 // not valid.
 func (s *Store) PipelineCreate(ctx context.Context, p store.Pipeline) (store.Pipeline, error) {
-	if err := checkPipeline(p); err != nil {
+	if err := p.Check(); err != nil {
 		return store.Pipeline{}, err
 	}
 	got, err := scanPipeline(s.write.QueryRowContext(ctx,
@@ -94,7 +53,7 @@ func (s *Store) PipelineGet(ctx context.Context, id int64) (store.Pipeline, erro
 // PipelineList returns a page of pipelines by id (of one status when status
 // is set), and the total; EINVALID for an unknown status.
 func (s *Store) PipelineList(ctx context.Context, status store.PipelineStatus, p store.Page) ([]store.Pipeline, int, error) {
-	if err := checkPipelineStatus(status); err != nil {
+	if err := status.CheckFilter(); err != nil {
 		return nil, 0, err
 	}
 	var total int
@@ -102,7 +61,7 @@ func (s *Store) PipelineList(ctx context.Context, status store.PipelineStatus, p
 	if err != nil {
 		return nil, 0, translate(err, "count pipelines")
 	}
-	limit, offset := listPage(p)
+	limit, offset := p.ListBounds()
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+pipelineColumns+` FROM pipelines WHERE ?1 = '' OR status = ?1 ORDER BY id LIMIT ?2 OFFSET ?3`,
 		status, limit, offset)
@@ -120,7 +79,7 @@ func (s *Store) PipelineList(ctx context.Context, status store.PipelineStatus, p
 // ECONFLICT too on a taken name, EINVALID when the status or JSON is not
 // valid.
 func (s *Store) PipelineUpdate(ctx context.Context, p store.Pipeline) (store.Pipeline, error) {
-	if err := checkPipeline(p); err != nil {
+	if err := p.Check(); err != nil {
 		return store.Pipeline{}, err
 	}
 	got, err := scanPipeline(s.write.QueryRowContext(ctx,

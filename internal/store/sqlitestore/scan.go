@@ -3,8 +3,6 @@ package sqlitestore
 import (
 	"database/sql"
 	"time"
-
-	"github.com/gathering/gathering/internal/store"
 )
 
 // scanner is what *sql.Row and *sql.Rows have in common.
@@ -52,18 +50,6 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
-}
-
-// defaultPageLimit is the page size when the caller asks for none.
-const defaultPageLimit = 50
-
-// pageBounds returns the LIMIT and OFFSET of a page: 50 rows when Limit is
-// not positive, from the start when Offset is negative.
-func pageBounds(p store.Page) (limit, offset int) {
-	if p.Limit <= 0 {
-		p.Limit = defaultPageLimit
-	}
-	return p.Limit, max(p.Offset, 0)
 }
 
 // affectedOne returns ENOTFOUND when a statement meant to change one row

@@ -23,9 +23,6 @@ const unfinished = `('pending', 'running', 'awaiting_confirmation')`
 // failed.
 const interruptedMessage = "The server stopped while the tool was running."
 
-// maxToolPage caps the page size of ToolExecutionList.
-const maxToolPage = 500
-
 // scanTool reads one tool_executions row, converting its times to UTC and
 // keeping its JSON as the stored bytes.
 func scanTool(row scanner) (store.ToolExecution, error) {
@@ -60,22 +57,10 @@ func nullJSON(raw json.RawMessage) any {
 	return string(raw)
 }
 
-// checkToolJSON refuses with EINVALID an output that is neither nil nor
-// JSON and, when withInput, an input that is not JSON.
-func checkToolJSON(e store.ToolExecution, withInput bool) error {
-	if withInput && !json.Valid(e.Input) {
-		return gathering.Errorf(gathering.EINVALID, "tool execution %s: input is not valid JSON", e.ID)
-	}
-	if e.Output != nil && !json.Valid(e.Output) {
-		return gathering.Errorf(gathering.EINVALID, "tool execution %s: output is not valid JSON", e.ID)
-	}
-	return nil
-}
-
 // ToolExecutionCreate inserts an execution whose ID the caller chose;
 // ECONFLICT when the id exists, EINVALID when its JSON is not valid.
 func (s *Store) ToolExecutionCreate(ctx context.Context, e store.ToolExecution) error {
-	if err := checkToolJSON(e, true); err != nil {
+	if err := e.CheckNew(); err != nil {
 		return err
 	}
 	_, err := s.write.ExecContext(ctx,
@@ -91,7 +76,7 @@ func (s *Store) ToolExecutionCreate(ctx context.Context, e store.ToolExecution) 
 // that only matches an unfinished row; when it matches none, it tells a
 // missing row (ENOTFOUND) from a finished one (ECONFLICT).
 func (s *Store) ToolExecutionUpdate(ctx context.Context, e store.ToolExecution) error {
-	if err := checkToolJSON(e, false); err != nil {
+	if err := e.CheckUpdate(); err != nil {
 		return err
 	}
 	res, err := s.write.ExecContext(ctx,
@@ -139,10 +124,10 @@ func (s *Store) ToolExecutionList(ctx context.Context, f store.ToolExecutionFilt
 	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM tool_executions`+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err, "count tool executions")
 	}
-	limit, offset := pageBounds(f.Page)
+	limit, offset := f.Page.ListBounds()
 	// sqlcheck: where holds only toolWhere's fixed conditions; values are parameters
 	rows, err := s.read.QueryContext(ctx, `SELECT `+toolColumns+` FROM tool_executions`+where+`
-		 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, min(limit, maxToolPage), offset)...)
+		 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, translate(err, "list tool executions")
 	}
